@@ -1,0 +1,1 @@
+package io.keepgate; public class Main { public static void main(String[] a){} }
