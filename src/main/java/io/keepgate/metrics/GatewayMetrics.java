@@ -1,0 +1,88 @@
+package io.keepgate.metrics;
+
+import static io.keepgate.metrics.MetricNames.*;
+
+import io.keepgate.upstream.CloseReason;
+import io.keepgate.upstream.EndpointPool;
+import io.keepgate.upstream.EndpointStats;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Tags;
+import io.micrometer.core.instrument.Timer;
+import java.time.Duration;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReferenceArray;
+
+/**
+ * keepgate's own meters on a Micrometer registry (the Vert.x and JVM meters sit beside them).
+ *
+ * <p>Threading: safe from every event loop. Per-request meters are looked up in a per-route array
+ * indexed by status code, so the request path does no registry lookup after the first hit.
+ */
+public final class GatewayMetrics {
+  /** Histogram buckets of request duration: 1 ms to 30 s. */
+  private static final Duration[] DURATION_BUCKETS = {
+      Duration.ofMillis(1), Duration.ofMillis(2), Duration.ofMillis(5), Duration.ofMillis(10),
+      Duration.ofMillis(25), Duration.ofMillis(50), Duration.ofMillis(100), Duration.ofMillis(250),
+      Duration.ofMillis(500), Duration.ofSeconds(1), Duration.ofMillis(2500), Duration.ofSeconds(5),
+      Duration.ofSeconds(10), Duration.ofSeconds(30)};
+
+  private final MeterRegistry registry;
+  private final ConcurrentHashMap<String, AtomicReferenceArray<RequestMeters>> byRoute = new ConcurrentHashMap<>();
+
+  public GatewayMetrics(MeterRegistry registry) {
+    this.registry = registry;
+  }
+
+  public MeterRegistry registry() {
+    return registry;
+  }
+
+  /** Publishes the pool's counters and gauges, labelled by upstream and endpoint. */
+  public void bindEndpoint(EndpointPool pool) {
+    EndpointStats stats = pool.stats();
+    Tags tags = Tags.of(TAG_UPSTREAM, pool.upstreamName(), TAG_ENDPOINT, pool.endpoint().toString());
+    Gauge.builder(UPSTREAM_CONNECTIONS, stats, EndpointStats::active).tags(tags).tag(TAG_STATE, "active")
+        .register(registry);
+    Gauge.builder(UPSTREAM_CONNECTIONS, stats, EndpointStats::idle).tags(tags).tag(TAG_STATE, "idle")
+        .register(registry);
+    Gauge.builder(UPSTREAM_PENDING_REQUESTS, stats, EndpointStats::pending).tags(tags).register(registry);
+    Gauge.builder(UPSTREAM_HEALTHY, stats, s -> 1).tags(tags).register(registry);
+    FunctionCounter.builder(UPSTREAM_CONNECTIONS_OPENED, stats, EndpointStats::opened).tags(tags).register(registry);
+    FunctionCounter.builder(UPSTREAM_CONNECT_FAILURES, stats, EndpointStats::connectFailures).tags(tags)
+        .register(registry);
+    FunctionCounter.builder(UPSTREAM_REQUESTS, stats, EndpointStats::requests).tags(tags).register(registry);
+    for (CloseReason reason : CloseReason.values()) {
+      FunctionCounter.builder(UPSTREAM_CONNECTIONS_CLOSED, stats, s -> s.closed(reason))
+          .tags(tags).tag(TAG_REASON, reason.label()).register(registry);
+    }
+  }
+
+  /** Counts one answered client request. {@code route} is a route name or {@link MetricNames#NO_ROUTE}. */
+  public void recordRequest(String route, int status, long durationNanos) {
+    AtomicReferenceArray<RequestMeters> byStatus = byRoute.computeIfAbsent(route, r -> new AtomicReferenceArray<>(600));
+    int index = status >= 100 && status < 600 ? status : 0;
+    RequestMeters meters = byStatus.get(index);
+    if (meters == null) {
+      meters = new RequestMeters(route, status);
+      byStatus.set(index, meters); // a racing duplicate is harmless: the registry returns the same meters
+    }
+    meters.count.increment();
+    meters.duration.record(durationNanos, TimeUnit.NANOSECONDS);
+  }
+
+  private final class RequestMeters {
+    final Counter count;
+    final Timer duration;
+
+    RequestMeters(String route, int status) {
+      Tags tags = Tags.of(TAG_ROUTE, route, TAG_CODE, Integer.toString(status));
+      count = Counter.builder(REQUESTS).tags(tags).register(registry);
+      duration = Timer.builder(REQUEST_DURATION).tags(tags).serviceLevelObjectives(DURATION_BUCKETS)
+          .register(registry);
+    }
+  }
+}

@@ -1,0 +1,38 @@
+package io.keepgate.metrics;
+
+/**
+ * Every keepgate meter, in Micrometer's dotted form; the Prometheus names (SPEC section 5) follow.
+ * Labels never carry a raw path or client address, so cardinality stays bounded by config.
+ */
+public final class MetricNames {
+  /** Gauge {@code keepgate_upstream_connections{upstream,endpoint,state="active|idle"}}. */
+  public static final String UPSTREAM_CONNECTIONS = "keepgate.upstream.connections";
+  /** Counter {@code keepgate_upstream_connections_opened_total{upstream,endpoint}}. */
+  public static final String UPSTREAM_CONNECTIONS_OPENED = "keepgate.upstream.connections.opened";
+  /** Counter {@code keepgate_upstream_connections_closed_total{upstream,endpoint,reason}}. */
+  public static final String UPSTREAM_CONNECTIONS_CLOSED = "keepgate.upstream.connections.closed";
+  /** Counter {@code keepgate_upstream_connect_failures_total{upstream,endpoint}}. */
+  public static final String UPSTREAM_CONNECT_FAILURES = "keepgate.upstream.connect.failures";
+  /** Gauge {@code keepgate_upstream_pending_requests{upstream,endpoint}}: requests waiting for a connection. */
+  public static final String UPSTREAM_PENDING_REQUESTS = "keepgate.upstream.pending.requests";
+  /** Counter {@code keepgate_upstream_requests_total{upstream,endpoint}}: requests sent (one per lease). */
+  public static final String UPSTREAM_REQUESTS = "keepgate.upstream.requests";
+  /** Gauge {@code keepgate_upstream_healthy{upstream,endpoint}}: 1 while the endpoint takes traffic. */
+  public static final String UPSTREAM_HEALTHY = "keepgate.upstream.healthy";
+  /** Counter {@code keepgate_requests_total{route,code}}: client requests answered. */
+  public static final String REQUESTS = "keepgate.requests";
+  /** Histogram {@code keepgate_request_duration_seconds{route,code}}: first byte in to last byte out. */
+  public static final String REQUEST_DURATION = "keepgate.request.duration";
+
+  public static final String TAG_UPSTREAM = "upstream";
+  public static final String TAG_ENDPOINT = "endpoint";
+  public static final String TAG_STATE = "state";
+  public static final String TAG_REASON = "reason";
+  public static final String TAG_ROUTE = "route";
+  public static final String TAG_CODE = "code";
+
+  /** The {@code route} label of requests that matched no route. */
+  public static final String NO_ROUTE = "no_route";
+
+  private MetricNames() {}
+}

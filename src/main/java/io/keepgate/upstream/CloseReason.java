@@ -1,0 +1,30 @@
+package io.keepgate.upstream;
+
+/** Why an upstream connection left the pool: the {@code reason} label of the closed-connections counter. */
+public enum CloseReason {
+  /** keepgate closed it after {@code pool.idleTimeoutMs}, or before the backend's {@code Keep-Alive: timeout}. */
+  IDLE_TIMEOUT("idle_timeout"),
+  /** Retired after {@code pool.maxLifetimeMs} (with jitter). */
+  MAX_LIFETIME("max_lifetime"),
+  /** Retired after {@code pool.maxRequestsPerConnection} requests. */
+  MAX_REQUESTS("max_requests"),
+  /** The kernel declared the peer dead: TCP keepalive probes or TCP_USER_TIMEOUT expired (ETIMEDOUT). */
+  KEEPALIVE_DEAD("keepalive_dead"),
+  /** The backend closed it: EOF on the socket or {@code Connection: close} in a response. */
+  UPSTREAM_CLOSED("upstream_closed"),
+  /** Any other failure: reset, protocol error, response timeout, client abort mid-exchange. */
+  ERROR("error"),
+  /** The pool was closed: drain on shutdown or a reload that changed the upstream. */
+  SHUTDOWN("shutdown");
+
+  private final String label;
+
+  CloseReason(String label) {
+    this.label = label;
+  }
+
+  /** The metric label value. */
+  public String label() {
+    return label;
+  }
+}

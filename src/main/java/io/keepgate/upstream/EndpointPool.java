@@ -1,0 +1,402 @@
+package io.keepgate.upstream;
+
+import io.keepgate.config.Endpoint;
+import io.keepgate.config.PoolConfig;
+import io.keepgate.config.TcpKeepAliveConfig;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpClientAgent;
+import io.vertx.core.http.HttpClientConnection;
+import io.vertx.core.http.HttpConnectOptions;
+import io.vertx.core.internal.ContextInternal;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The HTTP keep-alive connections of this node to one endpoint.
+ *
+ * <p>A request takes the most recently released idle connection (LIFO keeps few connections warm);
+ * opens a new one only when none is idle and the pool is below {@code maxConnectionsPerEndpoint};
+ * otherwise it waits in a bounded queue for at most {@code pendingTimeout}. Idle connections close
+ * after {@code idleTimeout}, or before the backend's own {@code Keep-Alive: timeout}; connections
+ * retire after {@code maxLifetime} (minus up to 10 % jitter) or {@code maxRequestsPerConnection}.
+ *
+ * <p>Threading: all state is confined to one home event loop ({@link #home}), so the limit holds
+ * for the whole node whatever the number of event loops, with no locks. Entry points called from
+ * other loops hop to the home loop; futures complete on the caller's context. Connections are
+ * opened from the home loop, so their socket I/O runs there, while a request's own handlers run on
+ * the loop of the client connection that sent it (Vert.x dispatches between the two).
+ */
+public final class EndpointPool {
+  private static final Logger log = LoggerFactory.getLogger(EndpointPool.class);
+
+  private final String upstreamName;
+  private final Endpoint endpoint;
+  private final PoolConfig config;
+  private final TcpKeepAliveConfig tcpKeepAlive;
+  private final HttpClientAgent client;
+  private final Context home;
+  private final LongSupplier nanoClock;
+  private final EndpointStats stats = new EndpointStats();
+
+  private final ArrayDeque<PooledConnection> idle = new ArrayDeque<>();
+  private final ArrayDeque<Waiter> waiters = new ArrayDeque<>();
+  private final List<PooledConnection> leased = new ArrayList<>();
+  private int connecting;
+  private boolean closed;
+  private long sweepTimer = -1;
+
+  EndpointPool(String upstreamName, Endpoint endpoint, PoolConfig config, TcpKeepAliveConfig tcpKeepAlive,
+      HttpClientAgent client, Context home, LongSupplier nanoClock) {
+    this.upstreamName = upstreamName;
+    this.endpoint = endpoint;
+    this.config = config;
+    this.tcpKeepAlive = tcpKeepAlive;
+    this.client = client;
+    this.home = home;
+    this.nanoClock = nanoClock;
+    onHome(this::startSweeper);
+  }
+
+  public Endpoint endpoint() {
+    return endpoint;
+  }
+
+  public String upstreamName() {
+    return upstreamName;
+  }
+
+  public EndpointStats stats() {
+    return stats;
+  }
+
+  /** Requests in flight or waiting on this endpoint, for least-requests balancing. Any thread. */
+  int load() {
+    return stats.active.get() + stats.pending.get();
+  }
+
+  /** A connection for one request. Completes on the caller's context; fails with {@link PoolFailure}. */
+  public Future<Lease> acquire() {
+    Promise<Lease> promise = ((ContextInternal) Vertx.currentContext()).promise();
+    onHome(() -> acquireOnHome(promise));
+    return promise.future();
+  }
+
+  /** Closes idle connections now, the leased ones when their exchange ends; fails every waiter. */
+  public Future<Void> close() {
+    Promise<Void> done = Promise.promise();
+    onHome(() -> {
+      closed = true;
+      home.owner().cancelTimer(sweepTimer);
+      while (!waiters.isEmpty()) {
+        waiters.poll().fail(new PoolFailure(PoolFailure.Kind.CLOSED, "upstream pool is shutting down"));
+      }
+      while (!idle.isEmpty()) {
+        closeConnection(idle.pop(), CloseReason.SHUTDOWN);
+      }
+      publishGauges();
+      done.complete();
+    });
+    return done.future();
+  }
+
+  /** Runs {@code action} with each live connection, on the home loop; for tests and diagnostics. */
+  public Future<List<HttpClientConnection>> connectionsForTest() {
+    Promise<List<HttpClientConnection>> promise = Promise.promise();
+    onHome(() -> {
+      List<HttpClientConnection> all = new ArrayList<>();
+      idle.forEach(c -> all.add(c.http));
+      leased.forEach(c -> all.add(c.http));
+      promise.complete(all);
+    });
+    return promise.future();
+  }
+
+  private void acquireOnHome(Promise<Lease> promise) {
+    if (closed) {
+      promise.fail(new PoolFailure(PoolFailure.Kind.CLOSED, "upstream pool is shutting down"));
+      return;
+    }
+    boolean mustWait = idle.isEmpty() && total() >= config.maxConnectionsPerEndpoint();
+    if (mustWait && waiters.size() >= config.maxPendingRequests()) {
+      promise.fail(new PoolFailure(PoolFailure.Kind.PENDING_QUEUE_FULL,
+          "pending queue full (" + config.maxPendingRequests() + " requests waiting)"));
+      return;
+    }
+    Waiter waiter = new Waiter(promise);
+    waiters.add(waiter);
+    dispatch();
+    if (!waiter.done) {
+      waiter.timer = home.owner().setTimer(config.pendingTimeout().toMillis(), id -> onPendingTimeout(waiter));
+    }
+    publishGauges();
+  }
+
+  /** Serves waiters from idle connections, opening new ones while below the limit. */
+  private void dispatch() {
+    while (!waiters.isEmpty()) {
+      PooledConnection connection = pollIdle();
+      if (connection != null) {
+        lease(connection, waiters.poll());
+      } else if (connecting < waiters.size() && total() < config.maxConnectionsPerEndpoint() && !closed) {
+        connect();
+      } else {
+        break;
+      }
+    }
+  }
+
+  /** The most recently released idle connection that is still valid; expired ones are closed. */
+  private PooledConnection pollIdle() {
+    long now = nanoClock.getAsLong();
+    long idleTimeoutNanos = config.idleTimeout().toNanos();
+    while (!idle.isEmpty()) {
+      PooledConnection connection = idle.pop();
+      CloseReason expiry = connection.expiry(now, idleTimeoutNanos);
+      if (expiry == null) {
+        return connection;
+      }
+      closeConnection(connection, expiry);
+    }
+    return null;
+  }
+
+  private void lease(PooledConnection connection, Waiter waiter) {
+    boolean reused = connection.requestsServed > 0;
+    connection.state = PooledConnection.State.LEASED;
+    connection.requestsServed++;
+    leased.add(connection);
+    stats.requests.increment();
+    waiter.complete(new Lease(this, connection, reused));
+  }
+
+  private void connect() {
+    connecting++;
+    HttpConnectOptions options = new HttpConnectOptions()
+        .setHost(endpoint.host())
+        .setPort(endpoint.port());
+    client.connect(options).onComplete(ar -> {
+      connecting--;
+      if (ar.succeeded()) {
+        onConnected(ar.result());
+      } else {
+        stats.connectFailures.increment();
+        Waiter waiter = waiters.poll();
+        if (waiter != null) {
+          waiter.fail(new PoolFailure(PoolFailure.Kind.CONNECT_FAILED, connectFailureMessage(ar.cause())));
+        }
+      }
+      dispatch();
+      publishGauges();
+    });
+  }
+
+  private void onConnected(HttpClientConnection http) {
+    long now = nanoClock.getAsLong();
+    PooledConnection connection = new PooledConnection(http, now, retireAt(now));
+    stats.opened.increment();
+    http.exceptionHandler(error -> connection.lastError = error);
+    http.closeHandler(v -> onClosed(connection));
+    try {
+      TcpKeepAlive.apply(http, tcpKeepAlive);
+    } catch (RuntimeException e) {
+      log.warn("upstream={} endpoint={} could not set TCP keepalive timers: {}", upstreamName, endpoint, e.toString());
+    }
+    if (closed) {
+      closeConnection(connection, CloseReason.SHUTDOWN);
+    } else {
+      idle.push(connection);
+    }
+  }
+
+  /** Returns a connection after an exchange; {@code reason} non-null closes it. Any thread. */
+  void release(PooledConnection connection, CloseReason reason, int keepAliveTimeoutSeconds) {
+    onHome(() -> {
+      leased.remove(connection);
+      if (connection.state == PooledConnection.State.CLOSED) {
+        // the socket closed during the exchange; its reason was counted then
+      } else if (reason != null) {
+        closeConnection(connection, reason);
+      } else if (closed) {
+        closeConnection(connection, CloseReason.SHUTDOWN);
+      } else {
+        recycle(connection, keepAliveTimeoutSeconds);
+      }
+      dispatch();
+      publishGauges();
+    });
+  }
+
+  /** Puts back a connection that carried no request, keeping its idle clock and keep-alive deadline. */
+  void returnUnused(PooledConnection connection) {
+    onHome(() -> {
+      leased.remove(connection);
+      connection.requestsServed--;
+      stats.requests.decrement();
+      if (connection.state == PooledConnection.State.LEASED) {
+        connection.state = PooledConnection.State.IDLE;
+        idle.push(connection);
+      }
+      dispatch();
+      publishGauges();
+    });
+  }
+
+  private void recycle(PooledConnection connection, int keepAliveTimeoutSeconds) {
+    long now = nanoClock.getAsLong();
+    if (config.maxRequestsPerConnection() > 0 && connection.requestsServed >= config.maxRequestsPerConnection()) {
+      closeConnection(connection, CloseReason.MAX_REQUESTS);
+      return;
+    }
+    if (now >= connection.retireAtNanos) {
+      closeConnection(connection, CloseReason.MAX_LIFETIME);
+      return;
+    }
+    connection.keepAliveDeadlineNanos = keepAliveDeadline(now, keepAliveTimeoutSeconds);
+    if (connection.keepAliveDeadlineNanos <= now) {
+      closeConnection(connection, CloseReason.IDLE_TIMEOUT);
+      return;
+    }
+    connection.state = PooledConnection.State.IDLE;
+    connection.idleSinceNanos = now;
+    idle.push(connection);
+  }
+
+  /**
+   * When to close a connection whose backend announced {@code Keep-Alive: timeout=N}: a safety
+   * margin before N seconds (a quarter of it, between 250 ms and 1 s), so keepgate closes first
+   * and never sends a request into the backend's close.
+   */
+  static long keepAliveDeadline(long nowNanos, int timeoutSeconds) {
+    if (timeoutSeconds < 0) {
+      return Long.MAX_VALUE;
+    }
+    long timeoutMillis = timeoutSeconds * 1000L;
+    long marginMillis = Math.max(250, Math.min(1000, timeoutMillis / 4));
+    return nowNanos + TimeUnit.MILLISECONDS.toNanos(timeoutMillis - marginMillis);
+  }
+
+  private void closeConnection(PooledConnection connection, CloseReason reason) {
+    if (connection.closeReason == null) {
+      connection.closeReason = reason;
+    }
+    connection.http.close();
+  }
+
+  /** The socket is gone, whoever closed it: count it once, with the reason. */
+  private void onClosed(PooledConnection connection) {
+    PooledConnection.State previous = connection.state;
+    connection.state = PooledConnection.State.CLOSED;
+    if (previous == PooledConnection.State.IDLE) {
+      idle.remove(connection); // EOF on an idle socket drops it at once, not on the next request
+    }
+    CloseReason reason = connection.closeReason != null ? connection.closeReason : connection.reasonForUnrequestedClose();
+    stats.countClosed(reason);
+    if (reason != CloseReason.IDLE_TIMEOUT && reason != CloseReason.SHUTDOWN && reason != CloseReason.MAX_REQUESTS
+        && reason != CloseReason.MAX_LIFETIME && log.isDebugEnabled()) {
+      log.debug("upstream={} endpoint={} connection closed reason={} error={}", upstreamName, endpoint,
+          reason.label(), connection.lastError);
+    }
+    dispatch();
+    publishGauges();
+  }
+
+  private void onPendingTimeout(Waiter waiter) {
+    if (waiters.remove(waiter)) {
+      waiter.fail(new PoolFailure(PoolFailure.Kind.PENDING_TIMEOUT,
+          "no upstream connection within " + config.pendingTimeout().toMillis() + " ms"));
+      publishGauges();
+    }
+  }
+
+  private void startSweeper() {
+    long period = Math.max(10, Math.min(250, config.idleTimeout().toMillis() / 4));
+    sweepTimer = home.owner().setPeriodic(period, id -> sweep());
+  }
+
+  /** Closes idle connections that outlived idleTimeout, the backend's keep-alive timeout, or maxLifetime. */
+  private void sweep() {
+    if (idle.isEmpty()) {
+      return;
+    }
+    long now = nanoClock.getAsLong();
+    long idleTimeoutNanos = config.idleTimeout().toNanos();
+    for (PooledConnection connection : new ArrayList<>(idle)) {
+      CloseReason expiry = connection.expiry(now, idleTimeoutNanos);
+      if (expiry != null) {
+        idle.remove(connection);
+        closeConnection(connection, expiry);
+      }
+    }
+    publishGauges();
+  }
+
+  private long retireAt(long now) {
+    long lifetime = config.maxLifetime().toNanos();
+    if (lifetime == 0) {
+      return Long.MAX_VALUE;
+    }
+    long jitter = ThreadLocalRandom.current().nextLong(lifetime / 10 + 1);
+    return now + lifetime - jitter;
+  }
+
+  /** Connections held or being opened: the number bounded by maxConnectionsPerEndpoint. */
+  private int total() {
+    return idle.size() + leased.size() + connecting;
+  }
+
+  private void publishGauges() {
+    stats.active.set(leased.size());
+    stats.idle.set(idle.size());
+    stats.pending.set(waiters.size());
+  }
+
+  private void onHome(Runnable action) {
+    if (Vertx.currentContext() == home) {
+      action.run();
+    } else {
+      home.runOnContext(v -> action.run());
+    }
+  }
+
+  private static String connectFailureMessage(Throwable cause) {
+    String message = cause.getMessage();
+    return "connect to upstream failed: " + (message != null ? message : cause.getClass().getSimpleName());
+  }
+
+  /** A request waiting for a connection. */
+  private final class Waiter {
+    private final Promise<Lease> promise;
+    private long timer = -1;
+    private boolean done;
+
+    Waiter(Promise<Lease> promise) {
+      this.promise = promise;
+    }
+
+    void complete(Lease lease) {
+      finish();
+      promise.complete(lease);
+    }
+
+    void fail(PoolFailure failure) {
+      finish();
+      promise.fail(failure);
+    }
+
+    private void finish() {
+      done = true;
+      if (timer >= 0) {
+        home.owner().cancelTimer(timer);
+      }
+    }
+  }
+}

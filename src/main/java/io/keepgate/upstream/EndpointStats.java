@@ -1,0 +1,74 @@
+package io.keepgate.upstream;
+
+import java.util.EnumMap;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * Counters of one endpoint pool, readable from any thread (metrics scrape, admin API).
+ *
+ * <p>Threading: written only by the pool's home event loop; the atomics exist so that readers on
+ * other threads see current values. Nothing here is used for pool decisions.
+ */
+public final class EndpointStats {
+  final AtomicInteger active = new AtomicInteger();
+  final AtomicInteger idle = new AtomicInteger();
+  final AtomicInteger pending = new AtomicInteger();
+  final LongAdder opened = new LongAdder();
+  final LongAdder connectFailures = new LongAdder();
+  final LongAdder requests = new LongAdder();
+  private final EnumMap<CloseReason, LongAdder> closed = new EnumMap<>(CloseReason.class);
+
+  EndpointStats() {
+    for (CloseReason reason : CloseReason.values()) {
+      closed.put(reason, new LongAdder());
+    }
+  }
+
+  void countClosed(CloseReason reason) {
+    closed.get(reason).increment();
+  }
+
+  /** Connections leased to a request right now. */
+  public int active() {
+    return active.get();
+  }
+
+  /** Connections in the pool waiting for a request. */
+  public int idle() {
+    return idle.get();
+  }
+
+  /** Requests waiting for a connection. */
+  public int pending() {
+    return pending.get();
+  }
+
+  /** Connections opened since start. */
+  public long opened() {
+    return opened.sum();
+  }
+
+  /** Connection attempts that failed since start. */
+  public long connectFailures() {
+    return connectFailures.sum();
+  }
+
+  /** Requests sent to this endpoint since start (one per lease). */
+  public long requests() {
+    return requests.sum();
+  }
+
+  /** Connections closed with this reason since start. */
+  public long closed(CloseReason reason) {
+    return closed.get(reason).sum();
+  }
+
+  /** Connections closed since start, by reason. */
+  public Map<CloseReason, Long> closedByReason() {
+    EnumMap<CloseReason, Long> copy = new EnumMap<>(CloseReason.class);
+    closed.forEach((reason, count) -> copy.put(reason, count.sum()));
+    return copy;
+  }
+}

@@ -1,0 +1,47 @@
+package io.keepgate.upstream;
+
+import io.keepgate.config.UpstreamConfig;
+import io.vertx.core.Future;
+import io.vertx.core.http.HttpClientAgent;
+import java.util.List;
+
+/**
+ * One configured upstream: its endpoint pools and how to pick among them.
+ *
+ * <p>Threading: immutable after construction; safe to share across event loops.
+ */
+public final class Upstream {
+  private final UpstreamConfig config;
+  private final HttpClientAgent client;
+  private final List<EndpointPool> pools;
+  private final LoadBalancer balancer;
+
+  Upstream(UpstreamConfig config, HttpClientAgent client, List<EndpointPool> pools) {
+    this.config = config;
+    this.client = client;
+    this.pools = List.copyOf(pools);
+    this.balancer = LoadBalancer.of(config.loadBalancer());
+  }
+
+  public String name() {
+    return config.name();
+  }
+
+  public UpstreamConfig config() {
+    return config;
+  }
+
+  public List<EndpointPool> pools() {
+    return pools;
+  }
+
+  /** The endpoint pool for the next request. */
+  public EndpointPool choose() {
+    return balancer.choose(pools);
+  }
+
+  Future<Void> close() {
+    return Future.all(pools.stream().map(EndpointPool::close).toList())
+        .transform(ar -> client.close());
+  }
+}
