@@ -47,6 +47,8 @@ final class ProxyExchange {
   private long upstreamStartNanos = -1;
   private boolean retried;
   private boolean finished;
+  /** Whether the client's body has been read in full (trivially so for a bodyless request). */
+  private boolean requestBodyRead;
 
   ProxyExchange(HttpServerRequest request, RouteTable routes, GatewayMetrics metrics, AccessLog accessLog) {
     this.request = request;
@@ -57,6 +59,7 @@ final class ProxyExchange {
   }
 
   void start() {
+    requestBodyRead = !hasBody();
     String invalid = RequestChecks.rejectReason(request);
     if (invalid != null) {
       respondError(400, invalid, true);
@@ -68,7 +71,9 @@ final class ProxyExchange {
       respondError(404, "no route matches this request", false);
       return;
     }
-    request.pause(); // nothing of the body is read until an upstream connection can take it
+    if (!requestBodyRead) {
+      request.pause(); // nothing of the body is read until an upstream connection can take it
+    }
     response.closeHandler(v -> onClientClosed());
     acquire();
   }
@@ -149,6 +154,7 @@ final class ProxyExchange {
     }
     request.pipe().endOnFailure(false).to(upstreamRequest).onComplete(ar -> {
       if (ar.succeeded()) {
+        requestBodyRead = true;
         upstreamRequest.idleTimeout(responseTimeout);
       } else if (!finished) {
         upstreamRequest.reset(); // the client body broke off: the upstream exchange cannot complete
@@ -199,7 +205,7 @@ final class ProxyExchange {
         || (upstreamResponse.version() == HttpVersion.HTTP_1_0
             && !HopByHopHeaders.connectionHas(upstreamResponse.headers(), "keep-alive"))) {
       lease.discard(CloseReason.UPSTREAM_CLOSED);
-    } else if (!request.isEnded()) {
+    } else if (!requestBodyRead) {
       lease.discard(CloseReason.ERROR); // answered before the request body was all sent: framing unknown
     } else {
       lease.recycle(HopByHopHeaders.keepAliveTimeoutSeconds(upstreamResponse.headers()));
@@ -218,13 +224,13 @@ final class ProxyExchange {
       retried = true; // the keep-alive race: the backend closed this idle connection as we reused it
       acquire();
     } else {
-      respondError(502, "upstream connection failed: " + describe(cause), !request.isEnded());
+      respondError(502, "upstream connection failed: " + describe(cause), false);
     }
   }
 
   private void onClientClosed() {
-    if (finished) {
-      return;
+    if (finished || response.ended()) {
+      return; // the response was complete; its pipe finishes the exchange
     }
     if (upstreamRequest != null) {
       upstreamRequest.reset();
@@ -248,7 +254,7 @@ final class ProxyExchange {
     response.headers().clear();
     response.setStatusCode(status).putHeader(HttpHeaders.CONTENT_TYPE, "text/plain; charset=utf-8");
     // an unread request body would be parsed as the next request: close instead
-    boolean close = closeConnection || !request.isEnded();
+    boolean close = closeConnection || !requestBodyRead;
     if (close) {
       response.putHeader(HttpHeaders.CONNECTION, "close");
     }

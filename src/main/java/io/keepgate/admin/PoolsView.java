@@ -1,0 +1,45 @@
+package io.keepgate.admin;
+
+import io.keepgate.upstream.CloseReason;
+import io.keepgate.upstream.EndpointPool;
+import io.keepgate.upstream.EndpointStats;
+import io.keepgate.upstream.Upstream;
+import io.keepgate.upstream.Upstreams;
+import io.vertx.core.json.JsonObject;
+
+/**
+ * The JSON of {@code GET /admin/pools}: per upstream and endpoint, the pool counters.
+ *
+ * <p>Threading: reads {@link EndpointStats}, which is safe from any thread.
+ */
+final class PoolsView {
+  private PoolsView() {}
+
+  static JsonObject of(Upstreams upstreams) {
+    JsonObject byUpstream = new JsonObject();
+    for (Upstream upstream : upstreams.all()) {
+      JsonObject byEndpoint = new JsonObject();
+      for (EndpointPool pool : upstream.pools()) {
+        byEndpoint.put(pool.endpoint().toString(), endpoint(pool.stats()));
+      }
+      byUpstream.put(upstream.name(), new JsonObject().put("endpoints", byEndpoint));
+    }
+    return new JsonObject().put("upstreams", byUpstream);
+  }
+
+  static JsonObject endpoint(EndpointStats stats) {
+    JsonObject closed = new JsonObject();
+    for (CloseReason reason : CloseReason.values()) {
+      closed.put(reason.label(), stats.closed(reason));
+    }
+    return new JsonObject()
+        .put("active", stats.active())
+        .put("idle", stats.idle())
+        .put("pending", stats.pending())
+        .put("opened", stats.opened())
+        .put("closed", closed)
+        .put("connectFailures", stats.connectFailures())
+        .put("healthy", true)
+        .put("requests", stats.requests());
+  }
+}

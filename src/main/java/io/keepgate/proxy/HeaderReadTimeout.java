@@ -1,0 +1,101 @@
+package io.keepgate.proxy;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.util.concurrent.ScheduledFuture;
+import io.vertx.core.Handler;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpConnection;
+import io.vertx.core.net.impl.ConnectionBase;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Cuts off a client that takes longer than {@code server.headerReadTimeoutMs} to deliver a request
+ * head (slowloris): the clock starts with the first byte of a head and stops when the decoder has
+ * the whole head. The client idle timeout cannot do this, since a trickle of bytes resets it.
+ *
+ * <p>Threading: one {@link HeadClock} per connection, confined to that connection's event loop
+ * (Netty calls both pipeline handlers and the scheduled task there).
+ */
+final class HeaderReadTimeout implements Handler<HttpConnection> {
+  private static final byte[] REQUEST_TIMEOUT = ("HTTP/1.1 408 Request Timeout\r\nConnection: close\r\n"
+      + "Content-Type: text/plain; charset=utf-8\r\nContent-Length: 29\r\n\r\nrequest head read timed out.\n")
+      .getBytes(StandardCharsets.US_ASCII);
+
+  private final long timeoutNanos;
+
+  HeaderReadTimeout(Vertx vertx, Duration timeout) {
+    this.timeoutNanos = timeout.toNanos();
+  }
+
+  @Override
+  public void handle(HttpConnection connection) {
+    if (!(connection instanceof ConnectionBase base)) {
+      return; // HTTP/2 is not served on the proxy port
+    }
+    Channel channel = base.channel();
+    if (channel.pipeline().get("httpDecoder") == null) {
+      return;
+    }
+    HeadClock clock = new HeadClock();
+    channel.pipeline().addFirst("keepgate-head-bytes", clock.onBytes);
+    channel.pipeline().addAfter("httpDecoder", "keepgate-head-decoded", clock.onDecoded);
+  }
+
+  private final class HeadClock {
+    private boolean awaitingHead = true;
+    private ScheduledFuture<?> timer;
+
+    final ChannelInboundHandlerAdapter onBytes = new ChannelInboundHandlerAdapter() {
+      @Override
+      public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (awaitingHead && timer == null && msg instanceof ByteBuf) {
+          timer = ctx.executor().schedule(() -> expire(ctx), timeoutNanos, TimeUnit.NANOSECONDS);
+        }
+        ctx.fireChannelRead(msg);
+      }
+
+      @Override
+      public void channelInactive(ChannelHandlerContext ctx) {
+        cancel();
+        ctx.fireChannelInactive();
+      }
+    };
+
+    final ChannelInboundHandlerAdapter onDecoded = new ChannelInboundHandlerAdapter() {
+      @Override
+      public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (msg instanceof HttpRequest) {
+          awaitingHead = false;
+          cancel();
+        }
+        if (msg instanceof LastHttpContent) {
+          awaitingHead = true;
+        }
+        ctx.fireChannelRead(msg);
+      }
+    };
+
+    private void expire(ChannelHandlerContext ctx) {
+      timer = null;
+      if (awaitingHead) {
+        ctx.writeAndFlush(Unpooled.wrappedBuffer(REQUEST_TIMEOUT)).addListener(ChannelFutureListener.CLOSE);
+      }
+    }
+
+    private void cancel() {
+      if (timer != null) {
+        timer.cancel(false);
+        timer = null;
+      }
+    }
+  }
+}

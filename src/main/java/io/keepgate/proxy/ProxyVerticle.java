@@ -1,0 +1,50 @@
+package io.keepgate.proxy;
+
+import io.keepgate.config.ServerConfig;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+
+/**
+ * Wiring only: one client-facing HTTP server on this verticle's event loop, handing requests to
+ * the shared {@link ProxyHandler}. Several instances share the listening port, one per event loop.
+ */
+public final class ProxyVerticle extends VerticleBase {
+  private final ServerConfig config;
+  private final int port;
+  private final ProxyHandler handler;
+  private final Consumer<HttpServer> onListening;
+
+  /**
+   * @param port        the port to bind (the configured one for the first instance, then the actual one)
+   * @param onListening receives the bound server, so the gateway can drain it
+   */
+  public ProxyVerticle(ServerConfig config, int port, ProxyHandler handler, Consumer<HttpServer> onListening) {
+    this.config = config;
+    this.port = port;
+    this.handler = handler;
+    this.onListening = onListening;
+  }
+
+  @Override
+  public Future<?> start() {
+    HttpServerOptions options = new HttpServerOptions()
+        .setHost(config.host())
+        .setPort(port)
+        .setIdleTimeout((int) config.idleTimeout().toMillis())
+        .setIdleTimeoutUnit(TimeUnit.MILLISECONDS)
+        .setMaxHeaderSize(config.maxHeaderBytes())
+        .setMaxInitialLineLength(config.maxRequestLineBytes())
+        .setHandle100ContinueAutomatically(false)
+        .setCompressionSupported(false)
+        .setDecompressionSupported(false)
+        .setTcpNoDelay(true);
+    HttpServer server = vertx.createHttpServer(options)
+        .requestHandler(handler)
+        .connectionHandler(new HeaderReadTimeout(vertx, config.headerReadTimeout()));
+    return server.listen().onSuccess(onListening::accept);
+  }
+}
