@@ -87,14 +87,12 @@ public final class Gateway {
     RouteTable routes = RouteTable.create(config.routes(), upstreams);
     ProxyHandler handler = new ProxyHandler(() -> routes, metrics, new AccessLog(config.accessLog().enabled()));
 
-    // The first instance binds the configured port (maybe 0); the others share the bound port.
+    // All instances share one listening socket; Vert.x shares a random port when asked for -1.
     int loops = config.server().effectiveEventLoops();
-    await(vertx.deployVerticle(new ProxyVerticle(config.server(), config.server().port(), handler, proxyServers::add)));
+    int port = config.server().port() == 0 ? -1 : config.server().port();
+    await(vertx.deployVerticle(() -> new ProxyVerticle(config.server(), port, handler, proxyServers::add),
+        new DeploymentOptions().setThreadingModel(ThreadingModel.EVENT_LOOP).setInstances(loops)));
     proxyPort = proxyServers.get(0).actualPort();
-    if (loops > 1) {
-      await(vertx.deployVerticle(() -> new ProxyVerticle(config.server(), proxyPort, handler, proxyServers::add),
-          new DeploymentOptions().setThreadingModel(ThreadingModel.EVENT_LOOP).setInstances(loops - 1)));
-    }
     AdminVerticle admin = new AdminVerticle(config, state, upstreams, registry);
     await(vertx.deployVerticle(admin));
     adminPort = admin.actualPort();

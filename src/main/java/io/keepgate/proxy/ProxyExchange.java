@@ -49,6 +49,8 @@ final class ProxyExchange {
   private boolean finished;
   /** Whether the client's body has been read in full (trivially so for a bodyless request). */
   private boolean requestBodyRead;
+  /** The response body length the client was promised (Content-Length), or -1 when delimited otherwise. */
+  private long promisedBodyBytes = -1;
 
   ProxyExchange(HttpServerRequest request, RouteTable routes, GatewayMetrics metrics, AccessLog accessLog) {
     this.request = request;
@@ -171,6 +173,8 @@ final class ProxyExchange {
     HopByHopHeaders.copyEndToEnd(upstreamResponse.headers(), response.headers());
     ForwardedHeaders.appendVia(response.headers(), upstreamResponse.version());
     boolean closeClientAfter = false;
+    promisedBodyBytes = mayHaveBody(upstreamResponse.statusCode())
+        ? parseLength(upstreamResponse.headers().get(HttpHeaders.CONTENT_LENGTH)) : 0;
     if (mayHaveBody(upstreamResponse.statusCode()) && !upstreamResponse.headers().contains(HttpHeaders.CONTENT_LENGTH)) {
       if (request.version() == HttpVersion.HTTP_1_1) {
         response.setChunked(true);
@@ -179,21 +183,53 @@ final class ProxyExchange {
         response.putHeader(HttpHeaders.CONNECTION, "close");
       }
     }
-    boolean closeClient = closeClientAfter;
-    upstreamResponse.pipe().endOnFailure(false).to(response).onComplete(ar -> {
-      if (ar.succeeded()) {
-        recycleOrDiscard(upstreamResponse);
-        finish(response.getStatusCode());
-        if (closeClient) {
-          request.connection().close();
-        }
-      } else {
-        // upstream broke off mid-body, or the client left: the client must not see a complete message
-        lease.discard(CloseReason.ERROR);
-        finish(response.getStatusCode());
+    relayBody(upstreamResponse, closeClientAfter);
+  }
+
+  /**
+   * Streams the response body to the client with backpressure (the upstream is paused while the
+   * client's write queue is full). The connection goes back to its pool as soon as the upstream
+   * message ends, before the client's last bytes are written, so a client's next request finds
+   * it idle.
+   */
+  private void relayBody(HttpClientResponse upstreamResponse, boolean closeClientAfter) {
+    upstreamResponse.handler(chunk -> {
+      response.write(chunk);
+      if (response.writeQueueFull()) {
+        upstreamResponse.pause();
+        response.drainHandler(v -> upstreamResponse.resume());
+      }
+    });
+    upstreamResponse.exceptionHandler(error -> {
+      // upstream broke off mid-body: the client must never see a complete message
+      lease.discard(CloseReason.ERROR);
+      finish(response.getStatusCode());
+      request.connection().close();
+    });
+    upstreamResponse.endHandler(v -> {
+      recycleOrDiscard(upstreamResponse);
+      response.end();
+      finish(response.getStatusCode());
+      if (closeClientAfter) {
         request.connection().close();
       }
     });
+  }
+
+  /**
+   * Whether the client has every byte of the response it was promised. A client may close as soon
+   * as it has read Content-Length bytes, before the upstream's end-of-message reaches keepgate.
+   */
+  private boolean clientHasWholeResponse() {
+    return response.headWritten() && promisedBodyBytes >= 0 && response.bytesWritten() >= promisedBodyBytes;
+  }
+
+  private static long parseLength(String contentLength) {
+    try {
+      return contentLength == null ? -1 : Long.parseLong(contentLength.trim());
+    } catch (NumberFormatException e) {
+      return -1;
+    }
   }
 
   private boolean mayHaveBody(int status) {
@@ -229,8 +265,8 @@ final class ProxyExchange {
   }
 
   private void onClientClosed() {
-    if (finished || response.ended()) {
-      return; // the response was complete; its pipe finishes the exchange
+    if (finished || response.ended() || clientHasWholeResponse()) {
+      return; // nothing was cut short: the upstream response ends normally and finishes the exchange
     }
     if (upstreamRequest != null) {
       upstreamRequest.reset();

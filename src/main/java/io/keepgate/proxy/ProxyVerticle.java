@@ -19,7 +19,7 @@ public final class ProxyVerticle extends VerticleBase {
   private final Consumer<HttpServer> onListening;
 
   /**
-   * @param port        the port to bind (the configured one for the first instance, then the actual one)
+   * @param port        the port to bind; -1 shares one random port among all instances
    * @param onListening receives the bound server, so the gateway can drain it
    */
   public ProxyVerticle(ServerConfig config, int port, ProxyHandler handler, Consumer<HttpServer> onListening) {

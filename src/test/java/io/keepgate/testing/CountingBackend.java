@@ -1,0 +1,91 @@
+package io.keepgate.testing;
+
+import io.vertx.core.Handler;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.http.HttpServerRequest;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * A real HTTP backend on 127.0.0.1, port 0, that counts what a user would check at the backend:
+ * TCP connections accepted, connections open now, requests served, and the client ports seen.
+ * The default handler answers 200 "ok"; tests swap in their own.
+ */
+public final class CountingBackend implements AutoCloseable {
+  private final Vertx vertx;
+  private final HttpServer server;
+  private final AtomicInteger accepted = new AtomicInteger();
+  private final AtomicInteger open = new AtomicInteger();
+  private final AtomicInteger requests = new AtomicInteger();
+  private final Set<Integer> clientPorts = ConcurrentHashMap.newKeySet();
+  private volatile Handler<HttpServerRequest> handler = r -> r.response().end("ok");
+
+  private CountingBackend(Vertx vertx, HttpServerOptions options) throws Exception {
+    this.vertx = vertx;
+    this.server = vertx.createHttpServer(options.setHost("127.0.0.1").setPort(0))
+        .connectionHandler(conn -> {
+          accepted.incrementAndGet();
+          open.incrementAndGet();
+          conn.closeHandler(v -> open.decrementAndGet());
+        })
+        .requestHandler(request -> {
+          requests.incrementAndGet();
+          clientPorts.add(request.remoteAddress().port());
+          handler.handle(request);
+        });
+    server.listen().await(10, TimeUnit.SECONDS);
+  }
+
+  public static CountingBackend start() throws Exception {
+    return start(new HttpServerOptions());
+  }
+
+  public static CountingBackend start(HttpServerOptions options) throws Exception {
+    return new CountingBackend(Vertx.vertx(), options);
+  }
+
+  public CountingBackend handler(Handler<HttpServerRequest> handler) {
+    this.handler = handler;
+    return this;
+  }
+
+  public Vertx vertx() {
+    return vertx;
+  }
+
+  public int port() {
+    return server.actualPort();
+  }
+
+  public String endpoint() {
+    return "127.0.0.1:" + port();
+  }
+
+  /** TCP connections accepted since start. */
+  public int accepted() {
+    return accepted.get();
+  }
+
+  /** TCP connections open now. */
+  public int open() {
+    return open.get();
+  }
+
+  public int requests() {
+    return requests.get();
+  }
+
+  /** Distinct client (keepgate-side) ports seen: one per upstream connection used. */
+  public Set<Integer> clientPorts() {
+    return Set.copyOf(clientPorts);
+  }
+
+  @Override
+  public void close() throws Exception {
+    vertx.close().await(10, TimeUnit.SECONDS);
+  }
+}
