@@ -2,6 +2,7 @@ package io.keepgate;
 
 import io.keepgate.admin.AdminVerticle;
 import io.keepgate.config.GatewayConfig;
+import io.keepgate.config.UpstreamConfig;
 import io.keepgate.metrics.AccessLog;
 import io.keepgate.metrics.GatewayMetrics;
 import io.keepgate.proxy.ProxyHandler;
@@ -77,6 +78,7 @@ public final class Gateway {
   }
 
   private void deploy() throws Exception {
+    warnAboutSettingsNotYetEnforced();
     GatewayMetrics metrics = new GatewayMetrics(registry);
     upstreams = Upstreams.create(vertx, config.upstreams());
     for (Upstream upstream : upstreams.all()) {
@@ -99,6 +101,21 @@ public final class Gateway {
     state.setReady(true);
     log.info("keepgate serving proxy={}:{} admin={}:{} eventLoops={} upstreams={} routes={}", config.server().host(),
         proxyPort, config.admin().host(), adminPort, loops, config.upstreams().size(), config.routes().size());
+  }
+
+  /** Keys that parse today but whose behaviour lands later must not look as if they worked. */
+  private void warnAboutSettingsNotYetEnforced() {
+    for (int i = 0; i < config.upstreams().size(); i++) {
+      UpstreamConfig upstream = config.upstreams().get(i);
+      if (upstream.healthCheck().activeProbesEnabled()) {
+        log.warn("upstreams[{}].healthCheck: active health checks are not implemented in this build; "
+            + "endpoints of \"{}\" are always treated as healthy", i, upstream.name());
+      }
+      if (upstream.pool().maxConnectionsTotal() > 0) {
+        log.warn("upstreams[{}].pool.maxConnectionsTotal: the cluster-wide budget is not enforced in this build; "
+            + "maxConnectionsPerEndpoint still bounds each endpoint", i);
+      }
+    }
   }
 
   /**
