@@ -73,6 +73,12 @@ final class ProxyExchange {
       respondError(404, "no route matches this request", false);
       return;
     }
+    if (WebSocketTunnel.isUpgrade(request)) {
+      pool = route.upstream().choose();
+      upstreamStartNanos = System.nanoTime();
+      new WebSocketTunnel(request, pool, route, upstreamHeaders(), this::respondError, this::finish).open();
+      return;
+    }
     if (!requestBodyRead) {
       request.pause(); // nothing of the body is read until an upstream connection can take it
     }

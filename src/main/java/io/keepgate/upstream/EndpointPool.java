@@ -90,6 +90,15 @@ public final class EndpointPool {
     return promise.future();
   }
 
+  /**
+   * A connection of its own, outside the pool and its limits, for a tunnel that never returns to
+   * the pool (a WebSocket upgrade). Opened on the caller's event loop, with TCP keepalive applied.
+   */
+  public Future<HttpClientConnection> connectDedicated() {
+    return client.connect(new HttpConnectOptions().setHost(endpoint.host()).setPort(endpoint.port()))
+        .onSuccess(this::applyTcpKeepAlive);
+  }
+
   /** Closes idle connections now, the leased ones when their exchange ends; fails every waiter. */
   public Future<Void> close() {
     Promise<Void> done = Promise.promise();
@@ -205,15 +214,19 @@ public final class EndpointPool {
     stats.opened.increment();
     http.exceptionHandler(error -> connection.lastError = error);
     http.closeHandler(v -> onClosed(connection));
-    try {
-      TcpKeepAlive.apply(http, tcpKeepAlive);
-    } catch (RuntimeException e) {
-      log.warn("upstream={} endpoint={} could not set TCP keepalive timers: {}", upstreamName, endpoint, e.toString());
-    }
+    applyTcpKeepAlive(http);
     if (closed) {
       closeConnection(connection, CloseReason.SHUTDOWN);
     } else {
       idle.push(connection);
+    }
+  }
+
+  private void applyTcpKeepAlive(HttpClientConnection http) {
+    try {
+      TcpKeepAlive.apply(http, tcpKeepAlive);
+    } catch (RuntimeException e) {
+      log.warn("upstream={} endpoint={} could not set TCP keepalive timers: {}", upstreamName, endpoint, e.toString());
     }
   }
 
