@@ -2,17 +2,13 @@ package io.keepgate.proxy;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
-import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelPipeline;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.concurrent.ScheduledFuture;
-import io.vertx.core.Handler;
-import io.vertx.core.Vertx;
-import io.vertx.core.http.HttpConnection;
-import io.vertx.core.net.impl.ConnectionBase;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
@@ -25,29 +21,22 @@ import java.util.concurrent.TimeUnit;
  * <p>Threading: one {@link HeadClock} per connection, confined to that connection's event loop
  * (Netty calls both pipeline handlers and the scheduled task there).
  */
-final class HeaderReadTimeout implements Handler<HttpConnection> {
+final class HeaderReadTimeout {
   private static final byte[] REQUEST_TIMEOUT = ("HTTP/1.1 408 Request Timeout\r\nConnection: close\r\n"
       + "Content-Type: text/plain; charset=utf-8\r\nContent-Length: 29\r\n\r\nrequest head read timed out.\n")
       .getBytes(StandardCharsets.US_ASCII);
 
   private final long timeoutNanos;
 
-  HeaderReadTimeout(Vertx vertx, Duration timeout) {
+  HeaderReadTimeout(Duration timeout) {
     this.timeoutNanos = timeout.toNanos();
   }
 
-  @Override
-  public void handle(HttpConnection connection) {
-    if (!(connection instanceof ConnectionBase base)) {
-      return; // HTTP/2 is not served on the proxy port
-    }
-    Channel channel = base.channel();
-    if (channel.pipeline().get("httpDecoder") == null) {
-      return;
-    }
+  /** Starts a clock for this connection: raw bytes in front of the HTTP decoder, decoded heads after it. */
+  void install(ChannelPipeline pipeline) {
     HeadClock clock = new HeadClock();
-    channel.pipeline().addFirst("keepgate-head-bytes", clock.onBytes);
-    channel.pipeline().addAfter("httpDecoder", "keepgate-head-decoded", clock.onDecoded);
+    pipeline.addFirst("keepgate-head-bytes", clock.onBytes);
+    pipeline.addAfter(ClientConnectionSetup.DECODER, "keepgate-head-decoded", clock.onDecoded);
   }
 
   private final class HeadClock {

@@ -62,11 +62,6 @@ final class ProxyExchange {
 
   void start() {
     requestBodyRead = !hasBody();
-    String invalid = RequestChecks.rejectReason(request);
-    if (invalid != null) {
-      respondError(400, invalid, true);
-      return;
-    }
     HostAndPort authority = request.authority();
     route = routes.match(authority != null ? authority.host() : "", request.path(), request.method());
     if (route == null) {

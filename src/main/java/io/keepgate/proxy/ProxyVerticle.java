@@ -41,10 +41,14 @@ public final class ProxyVerticle extends VerticleBase {
         .setHandle100ContinueAutomatically(false)
         .setCompressionSupported(false)
         .setDecompressionSupported(false)
-        .setTcpNoDelay(true);
+        .setTcpNoDelay(true)
+        // h2c is not served here; with its detection on, Vert.x would set a connection up only after
+        // decoding its first request, too late for ClientConnectionSetup to judge that request
+        .setHttp2ClearTextEnabled(false);
     HttpServer server = vertx.createHttpServer(options)
         .requestHandler(handler)
-        .connectionHandler(new HeaderReadTimeout(vertx, config.headerReadTimeout()));
+        .invalidRequestHandler(handler::handleInvalid)
+        .connectionHandler(new ClientConnectionSetup(options, config.headerReadTimeout()));
     return server.listen().onSuccess(onListening::accept);
   }
 }
