@@ -107,10 +107,6 @@ public final class Gateway {
   private void warnAboutSettingsNotYetEnforced() {
     for (int i = 0; i < config.upstreams().size(); i++) {
       UpstreamConfig upstream = config.upstreams().get(i);
-      if (upstream.healthCheck().activeProbesEnabled()) {
-        log.warn("upstreams[{}].healthCheck: active health checks are not implemented in this build; "
-            + "endpoints of \"{}\" are always treated as healthy", i, upstream.name());
-      }
       if (upstream.pool().maxConnectionsTotal() > 0) {
         log.warn("upstreams[{}].pool.maxConnectionsTotal: the cluster-wide budget is not enforced in this build; "
             + "maxConnectionsPerEndpoint still bounds each endpoint", i);

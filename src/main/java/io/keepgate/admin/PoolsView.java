@@ -39,7 +39,7 @@ final class PoolsView {
         .put("opened", stats.opened())
         .put("closed", closed)
         .put("connectFailures", stats.connectFailures())
-        .put("healthy", true)
+        .put("healthy", stats.healthy())
         .put("requests", stats.requests());
   }
 }

@@ -50,7 +50,7 @@ public final class GatewayMetrics {
     Gauge.builder(UPSTREAM_CONNECTIONS, stats, EndpointStats::idle).tags(tags).tag(TAG_STATE, "idle")
         .register(registry);
     Gauge.builder(UPSTREAM_PENDING_REQUESTS, stats, EndpointStats::pending).tags(tags).register(registry);
-    Gauge.builder(UPSTREAM_HEALTHY, stats, s -> 1).tags(tags).register(registry);
+    Gauge.builder(UPSTREAM_HEALTHY, stats, s -> s.healthy() ? 1 : 0).tags(tags).register(registry);
     FunctionCounter.builder(UPSTREAM_CONNECTIONS_OPENED, stats, EndpointStats::opened).tags(tags).register(registry);
     FunctionCounter.builder(UPSTREAM_CONNECT_FAILURES, stats, EndpointStats::connectFailures).tags(tags)
         .register(registry);

@@ -70,6 +70,10 @@ final class ProxyExchange {
     }
     if (WebSocketTunnel.isUpgrade(request)) {
       pool = route.upstream().choose();
+      if (pool == null) {
+        respondNoHealthyEndpoint();
+        return;
+      }
       upstreamStartNanos = System.nanoTime();
       new WebSocketTunnel(request, pool, route, upstreamHeaders(), this::respondError, this::finish).open();
       return;
@@ -83,6 +87,10 @@ final class ProxyExchange {
 
   private void acquire() {
     pool = route.upstream().choose();
+    if (pool == null) {
+      respondNoHealthyEndpoint();
+      return;
+    }
     pool.acquire().onComplete(ar -> {
       if (ar.failed()) {
         onAcquireFailed((PoolFailure) ar.cause());
@@ -93,6 +101,11 @@ final class ProxyExchange {
         send();
       }
     });
+  }
+
+  /** Every endpoint is ejected: 503 at once, without a connect attempt. */
+  private void respondNoHealthyEndpoint() {
+    respondError(503, "no healthy endpoint in upstream " + route.upstream().name(), false);
   }
 
   private void onAcquireFailed(PoolFailure failure) {
@@ -255,12 +268,14 @@ final class ProxyExchange {
     }
     lease.discard(CloseReason.ERROR);
     if (cause instanceof TimeoutException) {
+      pool.reportFailure("response timeout");
       respondError(504, "upstream response timeout after "
           + route.upstream().config().responseTimeout().toMillis() + " ms", false);
     } else if (lease.reused() && !retried && !hasBody() && isIdempotent(request.method())) {
       retried = true; // the keep-alive race: the backend closed this idle connection as we reused it
       acquire();
     } else {
+      pool.reportFailure("upstream connection failed: " + describe(cause));
       respondError(502, "upstream connection failed: " + describe(cause), false);
     }
   }

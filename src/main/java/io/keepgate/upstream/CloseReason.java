@@ -14,6 +14,8 @@ public enum CloseReason {
   UPSTREAM_CLOSED("upstream_closed"),
   /** Any other failure: reset, protocol error, response timeout, client abort mid-exchange. */
   ERROR("error"),
+  /** Its endpoint was ejected as unhealthy: its idle connections are closed at once. */
+  EJECTED("ejected"),
   /** The pool was closed: drain on shutdown or a reload that changed the upstream. */
   SHUTDOWN("shutdown");
 

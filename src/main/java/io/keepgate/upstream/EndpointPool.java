@@ -1,8 +1,12 @@
 package io.keepgate.upstream;
 
 import io.keepgate.config.Endpoint;
+import io.keepgate.config.HealthCheckConfig;
 import io.keepgate.config.PoolConfig;
 import io.keepgate.config.TcpKeepAliveConfig;
+import io.keepgate.config.UpstreamConfig;
+import io.keepgate.health.HealthChecker;
+import io.keepgate.health.HealthState;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -29,6 +33,10 @@ import org.slf4j.LoggerFactory;
  * after {@code idleTimeout}, or before the backend's own {@code Keep-Alive: timeout}; connections
  * retire after {@code maxLifetime} (minus up to 10 % jitter) or {@code maxRequestsPerConnection}.
  *
+ * <p>It also keeps the endpoint's health: connect failures, resets, timeouts and dead peers count
+ * against it; {@code unhealthyThreshold} in a row eject it (idle connections closed, waiters
+ * failed); active probes readmit it.
+ *
  * <p>Threading: all state is confined to one home event loop ({@link #home}), so the limit holds
  * for the whole node whatever the number of event loops, with no locks. Entry points called from
  * other loops hop to the home loop; futures complete on the caller's context. Connections are
@@ -42,6 +50,9 @@ public final class EndpointPool {
   private final Endpoint endpoint;
   private final PoolConfig config;
   private final TcpKeepAliveConfig tcpKeepAlive;
+  private final HealthCheckConfig healthCheck;
+  private final HealthState health;
+  private final HealthChecker checker;
   private final HttpClientAgent client;
   private final Context home;
   private final LongSupplier nanoClock;
@@ -53,17 +64,26 @@ public final class EndpointPool {
   private int connecting;
   private boolean closed;
   private long sweepTimer = -1;
+  private long probeTimer = -1;
 
-  EndpointPool(String upstreamName, Endpoint endpoint, PoolConfig config, TcpKeepAliveConfig tcpKeepAlive,
-      HttpClientAgent client, Context home, LongSupplier nanoClock) {
-    this.upstreamName = upstreamName;
+  EndpointPool(UpstreamConfig upstream, Endpoint endpoint, HttpClientAgent client, Context home,
+      LongSupplier nanoClock) {
+    this.upstreamName = upstream.name();
     this.endpoint = endpoint;
-    this.config = config;
-    this.tcpKeepAlive = tcpKeepAlive;
+    this.config = upstream.pool();
+    this.tcpKeepAlive = upstream.tcpKeepAlive();
+    this.healthCheck = upstream.healthCheck();
+    this.health = new HealthState(healthCheck);
+    this.checker = HealthChecker.of(healthCheck, client);
     this.client = client;
     this.home = home;
     this.nanoClock = nanoClock;
-    onHome(this::startSweeper);
+    onHome(() -> {
+      startSweeper();
+      if (healthCheck.activeProbesEnabled()) {
+        scheduleProbe();
+      }
+    });
   }
 
   public Endpoint endpoint() {
@@ -105,6 +125,7 @@ public final class EndpointPool {
     onHome(() -> {
       closed = true;
       home.owner().cancelTimer(sweepTimer);
+      home.owner().cancelTimer(probeTimer);
       while (!waiters.isEmpty()) {
         waiters.poll().fail(new PoolFailure(PoolFailure.Kind.CLOSED, "upstream pool is shutting down"));
       }
@@ -132,6 +153,10 @@ public final class EndpointPool {
   private void acquireOnHome(Promise<Lease> promise) {
     if (closed) {
       promise.fail(new PoolFailure(PoolFailure.Kind.CLOSED, "upstream pool is shutting down"));
+      return;
+    }
+    if (!health.healthy()) {
+      promise.fail(unhealthy());
       return;
     }
     boolean mustWait = idle.isEmpty() && total() >= config.maxConnectionsPerEndpoint();
@@ -202,6 +227,7 @@ public final class EndpointPool {
         if (waiter != null) {
           waiter.fail(new PoolFailure(PoolFailure.Kind.CONNECT_FAILED, connectFailureMessage(ar.cause())));
         }
+        recordFailure("connect failed: " + ar.cause().getMessage());
       }
       dispatch();
       publishGauges();
@@ -241,6 +267,7 @@ public final class EndpointPool {
       } else if (closed) {
         closeConnection(connection, CloseReason.SHUTDOWN);
       } else {
+        health.onTrafficSuccess();
         recycle(connection, keepAliveTimeoutSeconds);
       }
       dispatch();
@@ -313,6 +340,9 @@ public final class EndpointPool {
     }
     CloseReason reason = connection.closeReason != null ? connection.closeReason : connection.reasonForUnrequestedClose();
     stats.countClosed(reason);
+    if (reason == CloseReason.KEEPALIVE_DEAD) {
+      recordFailure("TCP keepalive declared the peer dead");
+    }
     if (reason != CloseReason.IDLE_TIMEOUT && reason != CloseReason.SHUTDOWN && reason != CloseReason.MAX_REQUESTS
         && reason != CloseReason.MAX_LIFETIME && log.isDebugEnabled()) {
       log.debug("upstream={} endpoint={} connection closed reason={} error={}", upstreamName, endpoint,
@@ -328,6 +358,67 @@ public final class EndpointPool {
           "no upstream connection within " + config.pendingTimeout().toMillis() + " ms"));
       publishGauges();
     }
+  }
+
+  /** A request failed at this endpoint before any response byte (reset, timeout). Any thread. */
+  public void reportFailure(String what) {
+    onHome(() -> recordFailure(what));
+  }
+
+  private void recordFailure(String what) {
+    if (health.onFailure() == HealthState.Transition.EJECTED) {
+      eject(what);
+    }
+  }
+
+  /** Out of rotation: idle connections closed, waiters failed, probes until it proves itself again. */
+  private void eject(String lastFailure) {
+    stats.healthy = false;
+    log.warn("upstream={} endpoint={} ejected after {} consecutive failures; last: {}", upstreamName, endpoint,
+        healthCheck.unhealthyThreshold(), lastFailure);
+    while (!idle.isEmpty()) {
+      closeConnection(idle.pop(), CloseReason.EJECTED);
+    }
+    while (!waiters.isEmpty()) {
+      waiters.poll().fail(unhealthy());
+    }
+    publishGauges();
+    if (!healthCheck.activeProbesEnabled()) {
+      scheduleProbe(); // no configured probe: a TCP probe readmits it once it accepts connections
+    }
+  }
+
+  private PoolFailure unhealthy() {
+    return new PoolFailure(PoolFailure.Kind.UNHEALTHY, "endpoint " + endpoint + " is unhealthy");
+  }
+
+  /** The next probe, {@code intervalMs} plus or minus 10 % so probes of many endpoints spread out. */
+  private void scheduleProbe() {
+    long interval = healthCheck.interval().toMillis();
+    long jitter = interval / 10;
+    long delay = Math.max(1, interval - jitter + ThreadLocalRandom.current().nextLong(2 * jitter + 1));
+    probeTimer = home.owner().setTimer(delay, id -> probe());
+  }
+
+  private void probe() {
+    if (closed || (health.healthy() && !healthCheck.activeProbesEnabled())) {
+      return;
+    }
+    checker.check(endpoint).onComplete(ar -> {
+      if (closed) {
+        return;
+      }
+      if (ar.succeeded() && ar.result()) {
+        if (health.onProbeSuccess() == HealthState.Transition.READMITTED) {
+          stats.healthy = true;
+          log.info("upstream={} endpoint={} readmitted after {} successful probes", upstreamName, endpoint,
+              healthCheck.healthyThreshold());
+        }
+      } else {
+        recordFailure("health probe failed: " + (ar.failed() ? ar.cause().getMessage() : "unhealthy status"));
+      }
+      scheduleProbe();
+    });
   }
 
   private void startSweeper() {

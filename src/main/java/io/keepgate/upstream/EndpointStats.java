@@ -18,6 +18,8 @@ public final class EndpointStats {
   final LongAdder opened = new LongAdder();
   final LongAdder connectFailures = new LongAdder();
   final LongAdder requests = new LongAdder();
+  /** The endpoint's health verdict; read by the balancer on every request. */
+  volatile boolean healthy = true;
   private final EnumMap<CloseReason, LongAdder> closed = new EnumMap<>(CloseReason.class);
 
   EndpointStats() {
@@ -43,6 +45,11 @@ public final class EndpointStats {
   /** Requests waiting for a connection. */
   public int pending() {
     return pending.get();
+  }
+
+  /** Whether the endpoint takes traffic (not ejected). */
+  public boolean healthy() {
+    return healthy;
   }
 
   /** Connections opened since start. */

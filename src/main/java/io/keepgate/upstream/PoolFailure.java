@@ -11,6 +11,8 @@ public final class PoolFailure extends RuntimeException {
     PENDING_TIMEOUT,
     /** The TCP connect failed or timed out. */
     CONNECT_FAILED,
+    /** The endpoint is ejected as unhealthy. */
+    UNHEALTHY,
     /** The pool is closed (shutdown or reload). */
     CLOSED
   }

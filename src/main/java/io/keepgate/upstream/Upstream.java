@@ -35,8 +35,14 @@ public final class Upstream {
     return pools;
   }
 
-  /** The endpoint pool for the next request. */
+  /** The endpoint pool for the next request, among healthy endpoints; {@code null} when none is. */
   public EndpointPool choose() {
+    for (EndpointPool pool : pools) {
+      if (!pool.stats().healthy()) {
+        List<EndpointPool> healthy = pools.stream().filter(p -> p.stats().healthy()).toList();
+        return healthy.isEmpty() ? null : balancer.choose(healthy);
+      }
+    }
     return balancer.choose(pools);
   }
 

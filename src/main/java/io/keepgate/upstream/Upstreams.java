@@ -39,8 +39,7 @@ public final class Upstreams {
       List<EndpointPool> pools = new ArrayList<>();
       for (Endpoint endpoint : config.endpoints()) {
         Context home = ((VertxInternal) vertx).createEventLoopContext();
-        pools.add(new EndpointPool(config.name(), endpoint, config.pool(), config.tcpKeepAlive(), client, home,
-            System::nanoTime));
+        pools.add(new EndpointPool(config, endpoint, client, home, System::nanoTime));
       }
       byName.put(config.name(), new Upstream(config, client, pools));
     }

@@ -24,9 +24,9 @@ public final class CountingBackend implements AutoCloseable {
   private final Set<Integer> clientPorts = ConcurrentHashMap.newKeySet();
   private volatile Handler<HttpServerRequest> handler = r -> r.response().end("ok");
 
-  private CountingBackend(Vertx vertx, HttpServerOptions options) throws Exception {
+  private CountingBackend(Vertx vertx, HttpServerOptions options, int port) throws Exception {
     this.vertx = vertx;
-    this.server = vertx.createHttpServer(options.setHost("127.0.0.1").setPort(0))
+    this.server = vertx.createHttpServer(options.setHost("127.0.0.1").setPort(port))
         .connectionHandler(conn -> {
           accepted.incrementAndGet();
           open.incrementAndGet();
@@ -44,8 +44,14 @@ public final class CountingBackend implements AutoCloseable {
     return start(new HttpServerOptions());
   }
 
+  /** A backend on a free port, with these server options (their port is ignored). */
   public static CountingBackend start(HttpServerOptions options) throws Exception {
-    return new CountingBackend(Vertx.vertx(), options);
+    return new CountingBackend(Vertx.vertx(), options, 0);
+  }
+
+  /** A backend on a given port, e.g. to bring a "crashed" endpoint back. */
+  public static CountingBackend startOnPort(int port) throws Exception {
+    return new CountingBackend(Vertx.vertx(), new HttpServerOptions(), port);
   }
 
   public CountingBackend handler(Handler<HttpServerRequest> handler) {

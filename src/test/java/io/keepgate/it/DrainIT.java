@@ -1,0 +1,138 @@
+package io.keepgate.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.keepgate.testing.Await;
+import io.keepgate.testing.CountingBackend;
+import io.keepgate.testing.GatewayHarness;
+import io.keepgate.testing.GatewayProcess;
+import io.keepgate.testing.RawClient;
+import io.vertx.core.json.JsonObject;
+import java.io.IOException;
+import java.net.ConnectException;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.time.Duration;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The claim under test (SPEC section 1): on SIGTERM (or SIGINT) the keepgate process turns its
+ * readiness to 503, stops accepting connections, lets the requests in flight finish within
+ * {@code server.drainTimeoutMs}, and exits 0; a request that outlasts the drain timeout does not
+ * keep the process alive beyond it. The gateway runs as a child process from the packaged jar.
+ */
+class DrainIT {
+  private static final int SLOW_BODY_BYTES = 100_000;
+  private static final String SLOW_BODY = "s".repeat(SLOW_BODY_BYTES);
+
+  /** A backend whose /slow answers after {@code delayMillis}; {@code answered} turns true as it does. */
+  private static CountingBackend slowBackend(long delayMillis, AtomicBoolean answered) throws Exception {
+    CountingBackend backend = CountingBackend.start();
+    return backend.handler(request -> backend.vertx().setTimer(delayMillis, t -> {
+      answered.set(true);
+      request.response().putHeader("content-type", "text/plain").end(SLOW_BODY);
+    }));
+  }
+
+  private static JsonObject config(CountingBackend backend, int drainTimeoutMs) {
+    JsonObject config = GatewayHarness.config(backend.endpoint());
+    config.getJsonObject("server").put("drainTimeoutMs", drainTimeoutMs);
+    return config;
+  }
+
+  @Test
+  void sigtermTurnsReadinessOffRefusesNewConnectionsLetsTheInFlightRequestFinishThenExitsZero() throws Exception {
+    AtomicBoolean answered = new AtomicBoolean();
+    try (CountingBackend backend = slowBackend(1500, answered);
+        GatewayProcess gateway = GatewayProcess.start(config(backend, 5000));
+        RawClient client = new RawClient(gateway.proxyPort())) {
+      client.timeout(20_000);
+      client.send("GET /slow HTTP/1.1\r\nHost: test\r\n\r\n");
+      Await.equal("the slow request reached the backend", Duration.ofSeconds(10), 1, backend::requests);
+
+      long signalled = System.nanoTime();
+      gateway.signal(GatewayProcess.Signal.TERM);
+
+      // readiness: 503 while draining (the admin listener outlives the proxy listener)
+      int ready = 200;
+      long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+      while (ready != 503 && gateway.isAlive() && System.nanoTime() < deadline) {
+        ready = gateway.readyStatus();
+      }
+      assertEquals(503, ready, "GET /health/ready while draining\n" + gateway.output());
+
+      Await.until("a new connection to the proxy port is refused", Duration.ofSeconds(10),
+          () -> refused(gateway.proxyPort()));
+      assertFalse(answered.get(), "the listener closed while the slow request was still in flight "
+          + "(if this fails, the machine took over 1.5 s to react to SIGTERM)");
+      assertTrue(gateway.isAlive(), "the process waits for its in-flight request");
+
+      RawClient.Response response = client.readResponse();
+      assertEquals(200, response.status(), response.head());
+      assertEquals(SLOW_BODY_BYTES, response.body().length(), "the whole body arrived");
+      assertEquals(SLOW_BODY, response.body());
+
+      int exit = gateway.waitFor(Duration.ofSeconds(15));
+      long stoppedAfterMillis = (System.nanoTime() - signalled) / 1_000_000;
+      assertEquals(0, exit, gateway.output());
+      assertTrue(stoppedAfterMillis < 5000, "exited " + stoppedAfterMillis + " ms after SIGTERM: once nothing is "
+          + "in flight the drain does not wait out drainTimeoutMs 5000\n" + gateway.output());
+      assertEquals(1, backend.requests(), "nothing else reached the backend");
+    }
+  }
+
+  @Test
+  void aRequestOutlastingTheDrainTimeoutDoesNotKeepTheProcessAlive() throws Exception {
+    AtomicBoolean answered = new AtomicBoolean();
+    try (CountingBackend backend = slowBackend(10_000, answered);
+        GatewayProcess gateway = GatewayProcess.start(config(backend, 1000));
+        RawClient client = new RawClient(gateway.proxyPort())) {
+      client.send("GET /slow HTTP/1.1\r\nHost: test\r\n\r\n");
+      Await.equal("the slow request reached the backend", Duration.ofSeconds(10), 1, backend::requests);
+
+      long signalled = System.nanoTime();
+      gateway.signal(GatewayProcess.Signal.TERM);
+      int exit = gateway.waitFor(Duration.ofSeconds(1 + 8));
+      long stoppedAfterMillis = (System.nanoTime() - signalled) / 1_000_000;
+
+      assertEquals(0, exit, gateway.output());
+      assertTrue(stoppedAfterMillis < 1000 + 5000,
+          "exited " + stoppedAfterMillis + " ms after SIGTERM (drainTimeoutMs 1000)\n" + gateway.output());
+      assertFalse(answered.get(), "the backend had not answered yet: the request was cut off, not completed");
+      client.timeout(5000);
+      assertTrue(client.closedByServer(), "the cut-off client connection is closed, not left hanging");
+    }
+  }
+
+  @Test
+  void sigintStopsAnIdleGatewayWithExitZero() throws Exception {
+    try (CountingBackend backend = CountingBackend.start();
+        GatewayProcess gateway = GatewayProcess.start(config(backend, 5000))) {
+      try (RawClient client = new RawClient(gateway.proxyPort())) {
+        client.send("GET / HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n");
+        assertEquals(200, client.readResponse().status());
+      }
+      long signalled = System.nanoTime();
+      gateway.signal(GatewayProcess.Signal.INT);
+      assertEquals(0, gateway.waitFor(Duration.ofSeconds(10)), gateway.output());
+      long stoppedAfterMillis = (System.nanoTime() - signalled) / 1_000_000;
+      assertTrue(stoppedAfterMillis < 5000, "with nothing in flight the drain does not wait out drainTimeoutMs: "
+          + stoppedAfterMillis + " ms\n" + gateway.output());
+    }
+  }
+
+  /** Whether a TCP connect to 127.0.0.1:port is refused (nothing listening). */
+  private static boolean refused(int port) {
+    try (Socket socket = new Socket()) {
+      socket.connect(new InetSocketAddress("127.0.0.1", port), 1000);
+      return false;
+    } catch (ConnectException e) {
+      return true;
+    } catch (IOException e) {
+      return false;
+    }
+  }
+}
