@@ -141,7 +141,9 @@ public final class ConfigLoader {
       return "empty document";
     }
     if (e.getCause() instanceof JsonProcessingException cause) {
-      String message = cause.getOriginalMessage().replaceAll("\\s+", " ").trim();
+      // Jackson appends "(start marker at [Source: ...])" to some messages: noise for a user
+      String message = cause.getOriginalMessage().replaceAll("\\s*\\(start marker at .*", "")
+          .replaceAll("\\s+", " ").trim();
       JsonLocation at = cause.getLocation();
       return at == null ? message : message + " (line " + at.getLineNr() + ", column " + at.getColumnNr() + ")";
     }

@@ -266,7 +266,7 @@ final class ProxyExchange {
     if (finished) {
       return;
     }
-    lease.discard(CloseReason.ERROR);
+    lease.discard(CloseReason.forFailure(cause));
     if (cause instanceof TimeoutException) {
       pool.reportFailure("response timeout");
       respondError(504, "upstream response timeout after "

@@ -25,6 +25,13 @@ public enum CloseReason {
     this.label = label;
   }
 
+  /** The reason for a connection that failed with {@code error}: a dead peer, or another error. */
+  public static CloseReason forFailure(Throwable error) {
+    String message = error.getMessage();
+    // ETIMEDOUT on an established socket: keepalive probes or TCP_USER_TIMEOUT gave up on the peer
+    return message != null && message.contains("Connection timed out") ? KEEPALIVE_DEAD : ERROR;
+  }
+
   /** The metric label value. */
   public String label() {
     return label;

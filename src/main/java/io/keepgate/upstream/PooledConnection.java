@@ -48,12 +48,6 @@ final class PooledConnection {
     if (lastError == null) {
       return CloseReason.UPSTREAM_CLOSED;
     }
-    return isDeadPeer(lastError) ? CloseReason.KEEPALIVE_DEAD : CloseReason.ERROR;
-  }
-
-  /** ETIMEDOUT on an established socket: keepalive probes or TCP_USER_TIMEOUT gave up on the peer. */
-  static boolean isDeadPeer(Throwable error) {
-    String message = error.getMessage();
-    return message != null && message.contains("Connection timed out");
+    return CloseReason.forFailure(lastError);
   }
 }
