@@ -1,5 +1,7 @@
 package io.keepgate.upstream;
 
+import io.vertx.core.http.HttpClosedException;
+
 /** Why an upstream connection left the pool: the {@code reason} label of the closed-connections counter. */
 public enum CloseReason {
   /** keepgate closed it after {@code pool.idleTimeoutMs}, or before the backend's {@code Keep-Alive: timeout}. */
@@ -27,6 +29,9 @@ public enum CloseReason {
 
   /** The reason for a connection that failed with {@code error}: a dead peer, or another error. */
   public static CloseReason forFailure(Throwable error) {
+    if (error instanceof HttpClosedException) {
+      return UPSTREAM_CLOSED; // EOF from the backend mid-exchange, e.g. the keep-alive race
+    }
     String message = error.getMessage();
     // ETIMEDOUT on an established socket: keepalive probes or TCP_USER_TIMEOUT gave up on the peer
     return message != null && message.contains("Connection timed out") ? KEEPALIVE_DEAD : ERROR;

@@ -160,7 +160,8 @@ public final class EndpointPool {
       return;
     }
     boolean mustWait = idle.isEmpty() && total() >= config.maxConnectionsPerEndpoint();
-    if (mustWait && waiters.size() >= config.maxPendingRequests()) {
+    // waiters served by a connection being opened are not queued: they do not count against the queue
+    if (mustWait && Math.max(0, waiters.size() - connecting) >= config.maxPendingRequests()) {
       promise.fail(new PoolFailure(PoolFailure.Kind.PENDING_QUEUE_FULL,
           "pending queue full (" + config.maxPendingRequests() + " requests waiting)"));
       return;
@@ -205,6 +206,10 @@ public final class EndpointPool {
 
   private void lease(PooledConnection connection, Waiter waiter) {
     boolean reused = connection.requestsServed > 0;
+    if (connection.keepAliveTimer >= 0) {
+      home.owner().cancelTimer(connection.keepAliveTimer);
+      connection.keepAliveTimer = -1;
+    }
     connection.state = PooledConnection.State.LEASED;
     connection.requestsServed++;
     leased.add(connection);
@@ -261,7 +266,8 @@ public final class EndpointPool {
     onHome(() -> {
       leased.remove(connection);
       if (connection.state == PooledConnection.State.CLOSED) {
-        // the socket closed during the exchange; its reason was counted then
+        // the socket closed during the exchange: counted then if its reason was known, else now
+        countDeferredClose(connection, reason != null ? reason : CloseReason.UPSTREAM_CLOSED);
       } else if (reason != null) {
         closeConnection(connection, reason);
       } else if (closed) {
@@ -284,6 +290,9 @@ public final class EndpointPool {
       if (connection.state == PooledConnection.State.LEASED) {
         connection.state = PooledConnection.State.IDLE;
         idle.push(connection);
+        armKeepAliveTimer(connection, nanoClock.getAsLong());
+      } else {
+        countDeferredClose(connection, CloseReason.UPSTREAM_CLOSED);
       }
       dispatch();
       publishGauges();
@@ -308,6 +317,25 @@ public final class EndpointPool {
     connection.state = PooledConnection.State.IDLE;
     connection.idleSinceNanos = now;
     idle.push(connection);
+    armKeepAliveTimer(connection, now);
+  }
+
+  /**
+   * Closes an idle connection right at its keep-alive deadline: the sweeper's period (up to 250 ms)
+   * would eat the safety margin and let the backend's {@code Keep-Alive: timeout} pass first.
+   */
+  private void armKeepAliveTimer(PooledConnection connection, long now) {
+    if (connection.keepAliveDeadlineNanos == Long.MAX_VALUE || connection.keepAliveTimer >= 0) {
+      return;
+    }
+    long delayMillis = Math.max(1, TimeUnit.NANOSECONDS.toMillis(connection.keepAliveDeadlineNanos - now) + 1);
+    connection.keepAliveTimer = home.owner().setTimer(delayMillis, id -> {
+      connection.keepAliveTimer = -1;
+      if (connection.state == PooledConnection.State.IDLE && idle.remove(connection)) {
+        closeConnection(connection, CloseReason.IDLE_TIMEOUT);
+        publishGauges();
+      }
+    });
   }
 
   /**
@@ -339,7 +367,14 @@ public final class EndpointPool {
       idle.remove(connection); // EOF on an idle socket drops it at once, not on the next request
     }
     CloseReason reason = connection.closeReason != null ? connection.closeReason : connection.reasonForUnrequestedClose();
-    stats.countClosed(reason);
+    if (previous == PooledConnection.State.LEASED && connection.closeReason == null
+        && connection.lastError == null) {
+      // Vert.x itself closes a leased connection on a response timeout or a reset; only the
+      // exchange knows why, and its release may arrive after this: count it then
+      connection.closeUncounted = true;
+    } else {
+      stats.countClosed(reason);
+    }
     if (reason == CloseReason.KEEPALIVE_DEAD) {
       recordFailure("TCP keepalive declared the peer dead");
     }
@@ -350,6 +385,13 @@ public final class EndpointPool {
     }
     dispatch();
     publishGauges();
+  }
+
+  private void countDeferredClose(PooledConnection connection, CloseReason reason) {
+    if (connection.closeUncounted) {
+      connection.closeUncounted = false;
+      stats.countClosed(reason);
+    }
   }
 
   private void onPendingTimeout(Waiter waiter) {

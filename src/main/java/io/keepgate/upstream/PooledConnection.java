@@ -20,9 +20,13 @@ final class PooledConnection {
   long idleSinceNanos;
   /** Close before the backend's announced {@code Keep-Alive: timeout} passes; MAX_VALUE when none. */
   long keepAliveDeadlineNanos = Long.MAX_VALUE;
+  /** The timer that closes it at {@link #keepAliveDeadlineNanos} while idle; -1 when none. */
+  long keepAliveTimer = -1;
   int requestsServed;
   /** Set by whoever decides to close it, so the close handler counts the right reason. */
   CloseReason closeReason;
+  /** Closed while leased, for no reason known yet: counted when the lease ends, with the exchange's reason. */
+  boolean closeUncounted;
   Throwable lastError;
 
   PooledConnection(HttpClientConnection http, long openedAtNanos, long retireAtNanos) {
