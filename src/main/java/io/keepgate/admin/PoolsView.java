@@ -40,6 +40,7 @@ final class PoolsView {
         .put("closed", closed)
         .put("connectFailures", stats.connectFailures())
         .put("healthy", stats.healthy())
-        .put("requests", stats.requests());
+        .put("requests", stats.requests())
+        .put("retries", stats.retries());
   }
 }

@@ -55,6 +55,7 @@ public final class GatewayMetrics {
     FunctionCounter.builder(UPSTREAM_CONNECT_FAILURES, stats, EndpointStats::connectFailures).tags(tags)
         .register(registry);
     FunctionCounter.builder(UPSTREAM_REQUESTS, stats, EndpointStats::requests).tags(tags).register(registry);
+    FunctionCounter.builder(UPSTREAM_RETRIES, stats, EndpointStats::retries).tags(tags).register(registry);
     for (CloseReason reason : CloseReason.values()) {
       FunctionCounter.builder(UPSTREAM_CONNECTIONS_CLOSED, stats, s -> s.closed(reason))
           .tags(tags).tag(TAG_REASON, reason.label()).register(registry);

@@ -17,6 +17,8 @@ public final class MetricNames {
   public static final String UPSTREAM_PENDING_REQUESTS = "keepgate.upstream.pending.requests";
   /** Counter {@code keepgate_upstream_requests_total{upstream,endpoint}}: requests sent (one per lease). */
   public static final String UPSTREAM_REQUESTS = "keepgate.upstream.requests";
+  /** Counter {@code keepgate_upstream_retries_total{upstream,endpoint}}: requests retried after the keep-alive race. */
+  public static final String UPSTREAM_RETRIES = "keepgate.upstream.retries";
   /** Gauge {@code keepgate_upstream_healthy{upstream,endpoint}}: 1 while the endpoint takes traffic. */
   public static final String UPSTREAM_HEALTHY = "keepgate.upstream.healthy";
   /** Counter {@code keepgate_requests_total{route,code}}: client requests answered. */

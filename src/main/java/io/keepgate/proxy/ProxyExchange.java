@@ -273,6 +273,7 @@ final class ProxyExchange {
           + route.upstream().config().responseTimeout().toMillis() + " ms", false);
     } else if (lease.reused() && !retried && !hasBody() && isIdempotent(request.method())) {
       retried = true; // the keep-alive race: the backend closed this idle connection as we reused it
+      pool.countRetry();
       acquire();
     } else {
       pool.reportFailure("upstream connection failed: " + describe(cause));

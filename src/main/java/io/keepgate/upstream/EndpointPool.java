@@ -402,6 +402,11 @@ public final class EndpointPool {
     }
   }
 
+  /** A request is retried after this endpoint closed its reused connection before any response byte. Any thread. */
+  public void countRetry() {
+    stats.retries.increment();
+  }
+
   /** A request failed at this endpoint before any response byte (reset, timeout). Any thread. */
   public void reportFailure(String what) {
     onHome(() -> recordFailure(what));

@@ -8,8 +8,9 @@ import java.util.concurrent.atomic.LongAdder;
 /**
  * Counters of one endpoint pool, readable from any thread (metrics scrape, admin API).
  *
- * <p>Threading: written only by the pool's home event loop; the atomics exist so that readers on
- * other threads see current values. Nothing here is used for pool decisions.
+ * <p>Threading: written by the pool's home event loop, except {@code retries} (a {@link LongAdder},
+ * counted by exchanges on their own loops); the atomics exist so that readers on other threads see
+ * current values. Nothing here is used for pool decisions.
  */
 public final class EndpointStats {
   final AtomicInteger active = new AtomicInteger();
@@ -18,6 +19,7 @@ public final class EndpointStats {
   final LongAdder opened = new LongAdder();
   final LongAdder connectFailures = new LongAdder();
   final LongAdder requests = new LongAdder();
+  final LongAdder retries = new LongAdder();
   /** The endpoint's health verdict; read by the balancer on every request. */
   volatile boolean healthy = true;
   private final EnumMap<CloseReason, LongAdder> closed = new EnumMap<>(CloseReason.class);
@@ -65,6 +67,11 @@ public final class EndpointStats {
   /** Requests sent to this endpoint since start (one per lease). */
   public long requests() {
     return requests.sum();
+  }
+
+  /** Requests retried on another connection after this endpoint closed a reused one (the keep-alive race). */
+  public long retries() {
+    return retries.sum();
   }
 
   /** Connections closed with this reason since start. */
