@@ -99,4 +99,23 @@ class DeadBackendIT {
       }
     }
   }
+
+  @Test
+  void aConnectToAVanishedHostTimesOutWith502AfterConnectTimeout() throws Exception {
+    try (TestNetwork network = TestNetwork.create()) {
+      network.startBackend(PORT);
+      network.blackhole();
+      String endpoint = network.peerAddress() + ":" + PORT;
+      try (GatewayHarness gateway = GatewayHarness.start(config(endpoint))) {
+        long start = System.nanoTime();
+        RawClient.Response response = get(gateway, "/");
+        Duration took = Duration.ofNanos(System.nanoTime() - start);
+        assertEquals(502, response.status());
+        assertTrue(response.body().startsWith("connect to upstream failed"), response.body());
+        assertTrue(took.compareTo(Duration.ofMillis(900)) >= 0 && took.compareTo(Duration.ofSeconds(3)) <= 0,
+            "502 after connectTimeoutMs (1 s): took " + took.toMillis() + " ms");
+        assertEquals(1, gateway.pool(endpoint).getInteger("connectFailures"));
+      }
+    }
+  }
 }
