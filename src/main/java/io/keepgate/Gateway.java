@@ -1,8 +1,11 @@
 package io.keepgate;
 
 import io.keepgate.admin.AdminVerticle;
+import io.keepgate.admin.PoolsView;
+import io.keepgate.cluster.ClusterState;
+import io.keepgate.cluster.HazelcastCluster;
+import io.keepgate.cluster.LocalNode;
 import io.keepgate.config.GatewayConfig;
-import io.keepgate.config.UpstreamConfig;
 import io.keepgate.metrics.AccessLog;
 import io.keepgate.metrics.GatewayMetrics;
 import io.keepgate.proxy.ProxyHandler;
@@ -42,18 +45,30 @@ public final class Gateway {
   private final PrometheusMeterRegistry registry;
   private final GatewayState state = new GatewayState();
   private final List<HttpServer> proxyServers = new CopyOnWriteArrayList<>();
+  private final ClusterState cluster;
   private Upstreams upstreams;
   private int proxyPort;
   private int adminPort;
 
-  private Gateway(GatewayConfig config, Vertx vertx, PrometheusMeterRegistry registry) {
+  private Gateway(GatewayConfig config, Vertx vertx, PrometheusMeterRegistry registry, ClusterState cluster) {
     this.config = config;
     this.vertx = vertx;
     this.registry = registry;
+    this.cluster = cluster;
   }
 
   /** Starts a node and waits until it serves; fails if a listener cannot bind. */
   public static Gateway start(GatewayConfig config) throws Exception {
+    ClusterState cluster = config.cluster().enabled() ? HazelcastCluster.start(config.cluster()) : new LocalNode();
+    try {
+      return start(config, cluster);
+    } catch (Exception e) {
+      cluster.leave();
+      throw e;
+    }
+  }
+
+  private static Gateway start(GatewayConfig config, ClusterState cluster) throws Exception {
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     VertxOptions options = new VertxOptions()
         .setPreferNativeTransport(true)
@@ -67,7 +82,7 @@ public final class Gateway {
           vertx.unavailableNativeTransportCause() == null ? "native transport not available"
               : vertx.unavailableNativeTransportCause().toString());
     }
-    Gateway gateway = new Gateway(config, vertx, registry);
+    Gateway gateway = new Gateway(config, vertx, registry, cluster);
     try {
       gateway.deploy();
     } catch (Exception e) {
@@ -78,9 +93,9 @@ public final class Gateway {
   }
 
   private void deploy() throws Exception {
-    warnAboutSettingsNotYetEnforced();
     GatewayMetrics metrics = new GatewayMetrics(registry);
-    upstreams = Upstreams.create(vertx, config.upstreams());
+    upstreams = Upstreams.create(vertx, config.upstreams(), cluster);
+    cluster.publishPoolsPeriodically(() -> PoolsView.of(upstreams).getJsonObject("upstreams"));
     for (Upstream upstream : upstreams.all()) {
       for (EndpointPool pool : upstream.pools()) {
         metrics.bindEndpoint(pool);
@@ -95,7 +110,7 @@ public final class Gateway {
     await(vertx.deployVerticle(() -> new ProxyVerticle(config.server(), port, handler, proxyServers::add),
         new DeploymentOptions().setThreadingModel(ThreadingModel.EVENT_LOOP).setInstances(loops)));
     proxyPort = proxyServers.get(0).actualPort();
-    AdminVerticle admin = new AdminVerticle(config, state, upstreams, registry);
+    AdminVerticle admin = new AdminVerticle(config, state, upstreams, registry, cluster);
     await(vertx.deployVerticle(admin));
     adminPort = admin.actualPort();
     state.setReady(true);
@@ -103,20 +118,10 @@ public final class Gateway {
         proxyPort, config.admin().host(), adminPort, loops, config.upstreams().size(), config.routes().size());
   }
 
-  /** Keys that parse today but whose behaviour lands later must not look as if they worked. */
-  private void warnAboutSettingsNotYetEnforced() {
-    for (int i = 0; i < config.upstreams().size(); i++) {
-      UpstreamConfig upstream = config.upstreams().get(i);
-      if (upstream.pool().maxConnectionsTotal() > 0) {
-        log.warn("upstreams[{}].pool.maxConnectionsTotal: the cluster-wide budget is not enforced in this build; "
-            + "maxConnectionsPerEndpoint still bounds each endpoint", i);
-      }
-    }
-  }
-
   /**
    * Graceful stop: readiness turns 503, listeners stop accepting, in-flight requests get
-   * {@code server.drainTimeoutMs} to finish, then pools and Vert.x close. Blocks until done.
+   * {@code server.drainTimeoutMs} to finish, then the pools close, the node leaves the cluster and
+   * Vert.x closes. Blocks until done.
    */
   public void drain() {
     state.setReady(false);
@@ -129,6 +134,7 @@ public final class Gateway {
     } catch (Exception e) {
       log.warn("drain did not complete cleanly: {}", e.toString());
     }
+    cluster.leave();
     try {
       vertx.close().await(10, TimeUnit.SECONDS);
     } catch (Exception e) {

@@ -1,6 +1,7 @@
 package io.keepgate.admin;
 
 import io.keepgate.GatewayState;
+import io.keepgate.cluster.ClusterState;
 import io.keepgate.config.AdminConfig;
 import io.keepgate.config.ConfigLoader;
 import io.keepgate.config.GatewayConfig;
@@ -9,11 +10,9 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.http.HttpServer;
-import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
-import java.lang.management.ManagementFactory;
 
 /**
  * The admin listener (never the proxy port): liveness, readiness, Prometheus metrics, pool and
@@ -25,15 +24,17 @@ public final class AdminVerticle extends VerticleBase {
   private final GatewayState state;
   private final Upstreams upstreams;
   private final PrometheusMeterRegistry registry;
+  private final ClusterState cluster;
   private HttpServer server;
 
   public AdminVerticle(GatewayConfig gatewayConfig, GatewayState state, Upstreams upstreams,
-      PrometheusMeterRegistry registry) {
+      PrometheusMeterRegistry registry, ClusterState cluster) {
     this.config = gatewayConfig.admin();
     this.gatewayConfig = gatewayConfig;
     this.state = state;
     this.upstreams = upstreams;
     this.registry = registry;
+    this.cluster = cluster;
   }
 
   @Override
@@ -49,7 +50,7 @@ public final class AdminVerticle extends VerticleBase {
         .end(registry.scrape()));
     router.get("/admin/pools").handler(ctx -> json(ctx, PoolsView.of(upstreams)));
     router.get("/admin/config").handler(ctx -> json(ctx, ConfigLoader.toJson(gatewayConfig)));
-    router.get("/admin/cluster").handler(ctx -> json(ctx, clusterView()));
+    router.get("/admin/cluster").handler(ctx -> json(ctx, cluster.view()));
     return vertx.createHttpServer()
         .requestHandler(router)
         .listen(config.port(), config.host())
@@ -59,16 +60,6 @@ public final class AdminVerticle extends VerticleBase {
   /** The bound port (useful when configured as 0). */
   public int actualPort() {
     return server.actualPort();
-  }
-
-  /** Clustering is off in this build: the cluster is this node alone. */
-  private JsonObject clusterView() {
-    return new JsonObject()
-        .put("enabled", false)
-        .put("members", new JsonArray().add(new JsonObject()
-            .put("name", ManagementFactory.getRuntimeMXBean().getName())
-            .put("self", true)
-            .put("pools", PoolsView.of(upstreams).getJsonObject("upstreams"))));
   }
 
   private static void text(RoutingContext ctx, int status, String body) {

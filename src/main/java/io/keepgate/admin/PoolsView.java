@@ -12,17 +12,22 @@ import io.vertx.core.json.JsonObject;
  *
  * <p>Threading: reads {@link EndpointStats}, which is safe from any thread.
  */
-final class PoolsView {
+public final class PoolsView {
   private PoolsView() {}
 
-  static JsonObject of(Upstreams upstreams) {
+  /** The {@code /admin/pools} JSON of these upstreams. */
+  public static JsonObject of(Upstreams upstreams) {
     JsonObject byUpstream = new JsonObject();
     for (Upstream upstream : upstreams.all()) {
       JsonObject byEndpoint = new JsonObject();
       for (EndpointPool pool : upstream.pools()) {
         byEndpoint.put(pool.endpoint().toString(), endpoint(pool.stats()));
       }
-      byUpstream.put(upstream.name(), new JsonObject().put("endpoints", byEndpoint));
+      JsonObject view = new JsonObject().put("endpoints", byEndpoint);
+      if (upstream.budgetShare() >= 0) {
+        view.put("budget", new JsonObject().put("share", upstream.budgetShare()).put("used", upstream.budgetUsed()));
+      }
+      byUpstream.put(upstream.name(), view);
     }
     return new JsonObject().put("upstreams", byUpstream);
   }

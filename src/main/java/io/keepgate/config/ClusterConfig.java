@@ -2,18 +2,39 @@ package io.keepgate.config;
 
 import java.util.List;
 
-/** Embedded Hazelcast cluster membership (not yet implemented: enabling it is a config error). */
+/**
+ * Embedded Hazelcast cluster membership: nodes share endpoint health, pool snapshots and the split
+ * of each upstream's {@code maxConnectionsTotal}.
+ *
+ * @param enabled              run an embedded member; off starts no Hazelcast at all
+ * @param name                 cluster name: keeps clusters on one network apart
+ * @param host                 interface the member binds (and only that one); empty = $POD_IP, else 127.0.0.1
+ * @param port                 member port
+ * @param members              static members ({@code host:port}) to join
+ * @param kubernetesServiceDns headless service for Kubernetes DNS discovery; replaces {@code members}
+ */
 public record ClusterConfig(
-    boolean enabled, String name, int port, List<String> members, String kubernetesServiceDns) {
+    boolean enabled, String name, String host, int port, List<Endpoint> members, String kubernetesServiceDns) {
 
   /** {@value}. */
   public static final boolean DEFAULT_ENABLED = false;
   /** {@value}. */
   public static final String DEFAULT_NAME = "keepgate";
+  /** Empty: $POD_IP when set (Kubernetes downward API), else 127.0.0.1. */
+  public static final String DEFAULT_HOST = "";
   /** {@value}. */
   public static final int DEFAULT_PORT = 5701;
 
   public ClusterConfig {
     members = List.copyOf(members);
+  }
+
+  /** The interface to bind: {@code host}, else $POD_IP, else 127.0.0.1. */
+  public String effectiveHost() {
+    if (!host.isEmpty()) {
+      return host;
+    }
+    String podIp = System.getenv("POD_IP");
+    return podIp != null && !podIp.isBlank() ? podIp : "127.0.0.1";
   }
 }

@@ -385,26 +385,35 @@ public final class ConfigLoader {
   }
 
   private static ClusterConfig readCluster(Reader r) {
-    r.checkKeys("enabled", "name", "port", "members", "kubernetes");
+    r.checkKeys("enabled", "name", "host", "port", "members", "kubernetes");
     boolean enabled = r.bool("enabled", ClusterConfig.DEFAULT_ENABLED);
-    if (enabled) {
-      r.problem("enabled", "true (clustering is not available in this build yet)");
-    }
     String name = r.string("name", ClusterConfig.DEFAULT_NAME);
     if (!NAME.matcher(name).matches()) {
       r.problem("name", show(name) + " (expected: " + NAME_EXPECTED + ")");
     }
+    String host = r.string("host", ClusterConfig.DEFAULT_HOST);
+    if (host.contains(" ") || host.contains("/") || host.equals("0.0.0.0")) {
+      r.problem("host", show(host) + " (expected: empty or one interface address, not 0.0.0.0)");
+    }
     int port = r.integer("port", ClusterConfig.DEFAULT_PORT, 1, 65535);
-    List<String> members = new ArrayList<>();
+    List<Endpoint> members = new ArrayList<>();
     List<Item> items = r.strings("members", false);
     for (Item item : items == null ? List.<Item>of() : items) {
-      members.add(item.value());
+      try {
+        members.add(parseEndpoint(item.value()));
+      } catch (IllegalArgumentException e) {
+        r.report(item.path(), show(item.value()) + " (expected: " + e.getMessage() + ")");
+      }
     }
     Reader kubernetes = r.object("kubernetes");
     kubernetes.checkKeys("serviceDns");
     String serviceDns = kubernetes.string("serviceDns", "");
-    return new ClusterConfig(enabled, name, port, members, serviceDns);
+    if (enabled && members.isEmpty() && serviceDns.isEmpty() && (items == null || items.isEmpty())) {
+      r.problem("members", "[] (expected: members, or kubernetes.serviceDns, when the cluster is enabled)");
+    }
+    return new ClusterConfig(enabled, name, host, port, members, serviceDns);
   }
+
 
   // ---------------------------------------------------------------------------------------------
   // Writing
@@ -473,8 +482,9 @@ public final class ConfigLoader {
     return new JsonObject()
         .put("enabled", c.enabled())
         .put("name", c.name())
+        .put("host", c.host())
         .put("port", c.port())
-        .put("members", new JsonArray(new ArrayList<Object>(c.members())))
+        .put("members", new JsonArray(c.members().stream().map(m -> (Object) m.toString()).toList()))
         .put("kubernetes", new JsonObject().put("serviceDns", c.kubernetesServiceDns()));
   }
 

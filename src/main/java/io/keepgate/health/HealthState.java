@@ -49,6 +49,17 @@ public final class HealthState {
     }
   }
 
+  /** Another node's verdict (the probe owner's, or a node that ejected it): adopted as is. */
+  public Transition adopt(boolean verdict) {
+    consecutiveFailures = 0;
+    consecutiveSuccesses = 0;
+    if (verdict == healthy) {
+      return Transition.NONE;
+    }
+    healthy = verdict;
+    return verdict ? Transition.READMITTED : Transition.EJECTED;
+  }
+
   /** A successful active probe. */
   public Transition onProbeSuccess() {
     consecutiveFailures = 0;

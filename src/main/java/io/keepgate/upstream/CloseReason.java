@@ -18,6 +18,8 @@ public enum CloseReason {
   ERROR("error"),
   /** Its endpoint was ejected as unhealthy: its idle connections are closed at once. */
   EJECTED("ejected"),
+  /** Retired because this node holds more than its share of {@code maxConnectionsTotal} (a member joined). */
+  BUDGET("budget"),
   /** The pool was closed: drain on shutdown or a reload that changed the upstream. */
   SHUTDOWN("shutdown");
 

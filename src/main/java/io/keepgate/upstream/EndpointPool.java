@@ -1,5 +1,6 @@
 package io.keepgate.upstream;
 
+import io.keepgate.cluster.ClusterState;
 import io.keepgate.config.Endpoint;
 import io.keepgate.config.HealthCheckConfig;
 import io.keepgate.config.PoolConfig;
@@ -35,7 +36,10 @@ import org.slf4j.LoggerFactory;
  *
  * <p>It also keeps the endpoint's health: connect failures, resets, timeouts and dead peers count
  * against it; {@code unhealthyThreshold} in a row eject it (idle connections closed, waiters
- * failed); active probes readmit it.
+ * failed); active probes readmit it. Verdicts are shared with the cluster: a peer's ejection is
+ * adopted here, and only the node owning the endpoint's partition probes it. New connections
+ * also need a slot of the upstream's {@link UpstreamBudget} (this node's share of
+ * {@code maxConnectionsTotal}).
  *
  * <p>Threading: all state is confined to one home event loop ({@link #home}), so the limit holds
  * for the whole node whatever the number of event loops, with no locks. Entry points called from
@@ -54,6 +58,8 @@ public final class EndpointPool {
   private final HealthState health;
   private final HealthChecker checker;
   private final HttpClientAgent client;
+  private final UpstreamBudget budget;
+  private final ClusterState cluster;
   private final Context home;
   private final LongSupplier nanoClock;
   private final EndpointStats stats = new EndpointStats();
@@ -66,8 +72,8 @@ public final class EndpointPool {
   private long sweepTimer = -1;
   private long probeTimer = -1;
 
-  EndpointPool(UpstreamConfig upstream, Endpoint endpoint, HttpClientAgent client, Context home,
-      LongSupplier nanoClock) {
+  EndpointPool(UpstreamConfig upstream, Endpoint endpoint, HttpClientAgent client, UpstreamBudget budget,
+      ClusterState cluster, Context home, LongSupplier nanoClock) {
     this.upstreamName = upstream.name();
     this.endpoint = endpoint;
     this.config = upstream.pool();
@@ -76,6 +82,8 @@ public final class EndpointPool {
     this.health = new HealthState(healthCheck);
     this.checker = HealthChecker.of(healthCheck, client);
     this.client = client;
+    this.budget = budget;
+    this.cluster = cluster;
     this.home = home;
     this.nanoClock = nanoClock;
     onHome(() -> {
@@ -181,7 +189,8 @@ public final class EndpointPool {
       PooledConnection connection = pollIdle();
       if (connection != null) {
         lease(connection, waiters.poll());
-      } else if (connecting < waiters.size() && total() < config.maxConnectionsPerEndpoint() && !closed) {
+      } else if (connecting < waiters.size() && total() < config.maxConnectionsPerEndpoint() && !closed
+          && budget.tryReserve(this)) {
         connect();
       } else {
         break;
@@ -228,6 +237,7 @@ public final class EndpointPool {
         onConnected(ar.result());
       } else {
         stats.connectFailures.increment();
+        budget.release();
         Waiter waiter = waiters.poll();
         if (waiter != null) {
           waiter.fail(new PoolFailure(PoolFailure.Kind.CONNECT_FAILED, connectFailureMessage(ar.cause())));
@@ -301,6 +311,10 @@ public final class EndpointPool {
 
   private void recycle(PooledConnection connection, int keepAliveTimeoutSeconds) {
     long now = nanoClock.getAsLong();
+    if (budget.over()) {
+      closeConnection(connection, CloseReason.BUDGET); // over this node's share: retire it now it is idle
+      return;
+    }
     if (config.maxRequestsPerConnection() > 0 && connection.requestsServed >= config.maxRequestsPerConnection()) {
       closeConnection(connection, CloseReason.MAX_REQUESTS);
       return;
@@ -363,6 +377,7 @@ public final class EndpointPool {
   private void onClosed(PooledConnection connection) {
     PooledConnection.State previous = connection.state;
     connection.state = PooledConnection.State.CLOSED;
+    budget.release();
     if (previous == PooledConnection.State.IDLE) {
       idle.remove(connection); // EOF on an idle socket drops it at once, not on the next request
     }
@@ -402,6 +417,38 @@ public final class EndpointPool {
     }
   }
 
+  /** A budget slot freed up (another endpoint's connection closed, or the share grew). Any thread. */
+  void poke() {
+    onHome(() -> {
+      dispatch();
+      publishGauges();
+    });
+  }
+
+  /** The node's share shrank: retire idle connections, least recently used first, until it fits. Any thread. */
+  void shedOverBudget() {
+    onHome(() -> {
+      while (budget.over() && !idle.isEmpty()) {
+        closeConnection(idle.pollLast(), CloseReason.BUDGET);
+      }
+      publishGauges();
+    });
+  }
+
+  /** A verdict published by another node (or this one, echoed). Any thread. */
+  public void adoptClusterVerdict(boolean healthy) {
+    onHome(() -> {
+      HealthState.Transition transition = health.adopt(healthy);
+      if (transition == HealthState.Transition.EJECTED) {
+        log.warn("upstream={} endpoint={} ejected by the cluster verdict", upstreamName, endpoint);
+        ejectHere();
+      } else if (transition == HealthState.Transition.READMITTED) {
+        stats.healthy = true;
+        log.info("upstream={} endpoint={} readmitted by the cluster verdict", upstreamName, endpoint);
+      }
+    });
+  }
+
   /** A request is retried after this endpoint closed its reused connection before any response byte. Any thread. */
   public void countRetry() {
     stats.retries.increment();
@@ -414,15 +461,16 @@ public final class EndpointPool {
 
   private void recordFailure(String what) {
     if (health.onFailure() == HealthState.Transition.EJECTED) {
-      eject(what);
+      log.warn("upstream={} endpoint={} ejected after {} consecutive failures; last: {}", upstreamName, endpoint,
+          healthCheck.unhealthyThreshold(), what);
+      ejectHere();
+      cluster.publishHealth(upstreamName, endpoint.toString(), false);
     }
   }
 
   /** Out of rotation: idle connections closed, waiters failed, probes until it proves itself again. */
-  private void eject(String lastFailure) {
+  private void ejectHere() {
     stats.healthy = false;
-    log.warn("upstream={} endpoint={} ejected after {} consecutive failures; last: {}", upstreamName, endpoint,
-        healthCheck.unhealthyThreshold(), lastFailure);
     while (!idle.isEmpty()) {
       closeConnection(idle.pop(), CloseReason.EJECTED);
     }
@@ -451,6 +499,10 @@ public final class EndpointPool {
     if (closed || (health.healthy() && !healthCheck.activeProbesEnabled())) {
       return;
     }
+    if (!cluster.ownsProbe(upstreamName, endpoint.toString())) {
+      scheduleProbe(); // another node probes this endpoint and publishes its verdict
+      return;
+    }
     checker.check(endpoint).onComplete(ar -> {
       if (closed) {
         return;
@@ -460,6 +512,7 @@ public final class EndpointPool {
           stats.healthy = true;
           log.info("upstream={} endpoint={} readmitted after {} successful probes", upstreamName, endpoint,
               healthCheck.healthyThreshold());
+          cluster.publishHealth(upstreamName, endpoint.toString(), true);
         }
       } else {
         recordFailure("health probe failed: " + (ar.failed() ? ar.cause().getMessage() : "unhealthy status"));

@@ -16,9 +16,12 @@ public final class Upstream {
   private final List<EndpointPool> pools;
   private final LoadBalancer balancer;
 
-  Upstream(UpstreamConfig config, HttpClientAgent client, List<EndpointPool> pools) {
+  private final UpstreamBudget budget;
+
+  Upstream(UpstreamConfig config, HttpClientAgent client, List<EndpointPool> pools, UpstreamBudget budget) {
     this.config = config;
     this.client = client;
+    this.budget = budget;
     this.pools = List.copyOf(pools);
     this.balancer = LoadBalancer.of(config.loadBalancer());
   }
@@ -33,6 +36,16 @@ public final class Upstream {
 
   public List<EndpointPool> pools() {
     return pools;
+  }
+
+  /** This node's share of {@code maxConnectionsTotal}, or -1 when the upstream has no budget. */
+  public int budgetShare() {
+    return budget == UpstreamBudget.UNLIMITED ? -1 : budget.limit();
+  }
+
+  /** Connections this node holds to the upstream, counted against its share. */
+  public int budgetUsed() {
+    return budget.open();
   }
 
   /** The endpoint pool for the next request, among healthy endpoints; {@code null} when none is. */

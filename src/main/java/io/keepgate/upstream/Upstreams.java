@@ -1,5 +1,6 @@
 package io.keepgate.upstream;
 
+import io.keepgate.cluster.ClusterState;
 import io.keepgate.config.Endpoint;
 import io.keepgate.config.UpstreamConfig;
 import io.vertx.core.Context;
@@ -31,19 +32,41 @@ public final class Upstreams {
     this.byName = byName;
   }
 
-  /** Builds the pools; connections open lazily on the first request. */
-  public static Upstreams create(Vertx vertx, List<UpstreamConfig> configs) {
+  /**
+   * Builds the pools (connections open lazily on the first request) and ties them to the cluster:
+   * peers' health verdicts reach the pools, membership changes re-split the budgets.
+   */
+  public static Upstreams create(Vertx vertx, List<UpstreamConfig> configs, ClusterState cluster) {
     Map<String, Upstream> byName = new LinkedHashMap<>();
     for (UpstreamConfig config : configs) {
       HttpClientAgent client = vertx.createHttpClient(clientOptions(config));
+      int total = config.pool().maxConnectionsTotal();
+      UpstreamBudget budget = total > 0 ? new UpstreamBudget(cluster.shareOf(total)) : UpstreamBudget.UNLIMITED;
       List<EndpointPool> pools = new ArrayList<>();
       for (Endpoint endpoint : config.endpoints()) {
         Context home = ((VertxInternal) vertx).createEventLoopContext();
-        pools.add(new EndpointPool(config, endpoint, client, home, System::nanoTime));
+        pools.add(new EndpointPool(config, endpoint, client, budget, cluster, home, System::nanoTime));
       }
-      byName.put(config.name(), new Upstream(config, client, pools));
+      byName.put(config.name(), new Upstream(config, client, pools, budget));
+      if (total > 0) {
+        cluster.onMembershipChange(() -> {
+          if (budget.setLimit(cluster.shareOf(total))) {
+            pools.forEach(EndpointPool::shedOverBudget);
+          }
+        });
+      }
     }
-    return new Upstreams(byName);
+    Upstreams upstreams = new Upstreams(byName);
+    cluster.onHealth(upstreams::adoptVerdict);
+    return upstreams;
+  }
+
+  private void adoptVerdict(String upstream, String endpoint, boolean healthy) {
+    Upstream target = byName.get(upstream);
+    if (target != null) {
+      target.pools().stream().filter(p -> p.endpoint().toString().equals(endpoint))
+          .forEach(p -> p.adoptClusterVerdict(healthy));
+    }
   }
 
   static HttpClientOptions clientOptions(UpstreamConfig config) {

@@ -100,7 +100,7 @@ class ConfigLoaderTest {
     assertEquals(new AdminConfig(AdminConfig.DEFAULT_HOST, AdminConfig.DEFAULT_PORT), config.admin());
     assertEquals(new AccessLogConfig(AccessLogConfig.DEFAULT_ENABLED), config.accessLog());
     assertEquals(new ClusterConfig(ClusterConfig.DEFAULT_ENABLED, ClusterConfig.DEFAULT_NAME,
-        ClusterConfig.DEFAULT_PORT, List.of(), ""), config.cluster());
+        ClusterConfig.DEFAULT_HOST, ClusterConfig.DEFAULT_PORT, List.of(), ""), config.cluster());
 
     UpstreamConfig upstream = config.upstreams().get(0);
     assertEquals(new UpstreamConfig("api", List.of(new Endpoint("127.0.0.1", 9001)),
@@ -140,7 +140,7 @@ class ConfigLoaderTest {
     assertEquals(new RouteConfig("api-v1",
         new RouteConfig.Match("api.example.com", "/v1/", Set.of("GET", "POST")), "api", "/v1", ""),
         config.routes().get(0));
-    assertEquals(new ClusterConfig(false, "keepgate", 5701, List.of("127.0.0.1:5701"), ""), config.cluster());
+    assertEquals(new ClusterConfig(false, "keepgate", "", 5701, List.of(new Endpoint("127.0.0.1", 5701)), ""), config.cluster());
   }
 
   @Test
@@ -557,9 +557,24 @@ class ConfigLoaderTest {
   // --- cluster ----------------------------------------------------------------------------------
 
   @Test
-  void enablingTheClusterIsReportedAsNotAvailableYet() {
+  void anEnabledClusterNeedsMembersOrKubernetesDiscovery() {
     assertProblems(json("{'cluster':{'enabled':true}}"),
-        "cluster.enabled: true (clustering is not available in this build yet)");
+        "cluster.members: [] (expected: members, or kubernetes.serviceDns, when the cluster is enabled)");
+    assertEquals(List.of(new Endpoint("10.0.0.1", 5701)),
+        valid(json("{'cluster':{'enabled':true,'members':['10.0.0.1:5701']}}")).cluster().members());
+    assertTrue(valid(json("{'cluster':{'enabled':true,'kubernetes':{'serviceDns':'kg-hz'}}}")).cluster().enabled());
+  }
+
+  @Test
+  void clusterMembersMustBeHostAndPort() {
+    assertProblems(json("{'cluster':{'members':['10.0.0.1']}}"),
+        "cluster.members[0]: \"10.0.0.1\" (expected: host:port)");
+  }
+
+  @Test
+  void theClusterMemberBindsOneInterfaceNeverAll() {
+    assertProblems(json("{'cluster':{'host':'0.0.0.0'}}"),
+        "cluster.host: \"0.0.0.0\" (expected: empty or one interface address, not 0.0.0.0)");
   }
 
   @Test
@@ -576,14 +591,14 @@ class ConfigLoaderTest {
         {'server':{'prot':8080,'drainTimeoutMs':-1},
          'upstreams':[{'name':'api','endpoints':['localhost'],'pool':{'idleTimeoutMs':'30s'}}],
          'routes':[{'upstream':'api'},{'upstream':'billing'}],
-         'cluster':{'enabled':true}}
+         'cluster':{'port':0}}
         """),
         "server.prot: unknown key",
         "server.drainTimeoutMs: -1 (expected: > 0)",
         "upstreams[0].endpoints[0]: \"localhost\" (expected: host:port)",
         "upstreams[0].pool.idleTimeoutMs: \"30s\" (expected: integer)",
         "routes[1].upstream: no upstream named \"billing\"",
-        "cluster.enabled: true (clustering is not available in this build yet)");
+        "cluster.port: 0 (expected: 1..65535)");
   }
 
   @Test

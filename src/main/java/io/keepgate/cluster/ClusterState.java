@@ -1,0 +1,55 @@
+package io.keepgate.cluster;
+
+import io.vertx.core.json.JsonObject;
+import java.util.function.Supplier;
+
+/**
+ * What a keepgate node shares with its peers: endpoint health verdicts, pool snapshots, and the
+ * split of cluster-wide connection budgets among live members.
+ *
+ * <p>Threading: every method is safe from any thread and never blocks: reads come from local
+ * copies kept current by listeners, writes are asynchronous. The request path only calls
+ * {@link #shareOf} and {@link #ownsProbe}, both local.
+ */
+public interface ClusterState {
+
+  /** A verdict on one endpoint from any node, this one included. */
+  interface HealthListener {
+    void onVerdict(String upstream, String endpoint, boolean healthy);
+  }
+
+  /** This node's share of a cluster-wide budget: {@code total} split among live members, remainders spread. */
+  int shareOf(int total);
+
+  /** Number of live members, this one included. */
+  int memberCount();
+
+  /** Whether this node runs the active probe of an endpoint (one node per endpoint cluster-wide). */
+  boolean ownsProbe(String upstream, String endpoint);
+
+  /** Tells every node this node's verdict on an endpoint. */
+  void publishHealth(String upstream, String endpoint, boolean healthy);
+
+  /** Verdicts published by other nodes. */
+  void onHealth(HealthListener listener);
+
+  /** Called after the membership (and so every share) changed. */
+  void onMembershipChange(Runnable listener);
+
+  /** Publishes this node's pool snapshot about once a second, from {@code snapshot}. */
+  void publishPoolsPeriodically(Supplier<JsonObject> snapshot);
+
+  /** Members and their pool snapshots, plus cluster-wide totals, for {@code GET /admin/cluster}. */
+  JsonObject view();
+
+  /** Leaves the cluster (graceful: partitions migrate away first). Blocks; call off the event loops. */
+  void leave();
+
+  /** Splits {@code total} among {@code members}: member {@code index} gets its part, remainders to the first ones. */
+  static int share(int total, int members, int index) {
+    if (members <= 0) {
+      return total;
+    }
+    return total / members + (index < total % members ? 1 : 0);
+  }
+}

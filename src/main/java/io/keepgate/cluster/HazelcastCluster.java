@@ -1,0 +1,295 @@
+package io.keepgate.cluster;
+
+import com.hazelcast.cluster.Member;
+import com.hazelcast.cluster.MembershipEvent;
+import com.hazelcast.cluster.MembershipListener;
+import com.hazelcast.config.Config;
+import com.hazelcast.config.JoinConfig;
+import com.hazelcast.config.NetworkConfig;
+import com.hazelcast.core.EntryEvent;
+import com.hazelcast.core.Hazelcast;
+import com.hazelcast.core.HazelcastInstance;
+import com.hazelcast.map.IMap;
+import com.hazelcast.map.listener.EntryAddedListener;
+import com.hazelcast.map.listener.EntryExpiredListener;
+import com.hazelcast.map.listener.EntryRemovedListener;
+import com.hazelcast.map.listener.EntryUpdatedListener;
+import com.hazelcast.partition.Partition;
+import io.keepgate.config.ClusterConfig;
+import io.keepgate.config.Endpoint;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The cluster on an embedded Hazelcast member.
+ *
+ * <ul>
+ *   <li>Health: map {@code keepgate.health}, key {@code upstream|endpoint}, value the verdict.
+ *       Written with {@code setAsync}; an entry listener hands every change to the pools.</li>
+ *   <li>Pool snapshots: map {@code keepgate.pools}, key the member UUID, value this node's
+ *       {@code /admin/pools} JSON, written every second with a 5 s TTL and mirrored locally, so
+ *       a dead member's snapshot disappears with it.</li>
+ *   <li>Budgets: members sorted by UUID; member {@code i} of {@code n} gets
+ *       {@code total / n}, plus one while {@code i < total % n}. Recomputed on every membership
+ *       event from the local member list.</li>
+ *   <li>Probes: the owner of the key's partition probes the endpoint, so N replicas do not
+ *       multiply probe traffic by N.</li>
+ * </ul>
+ *
+ * <p>Threading: Hazelcast calls listeners on its own event threads; they update concurrent maps
+ * and volatile fields only, and pass verdicts on to listeners that hop to Vert.x contexts. The
+ * public methods never block except {@link #start} and {@link #leave}, called from the main thread.
+ */
+public final class HazelcastCluster implements ClusterState {
+  private static final Logger log = LoggerFactory.getLogger(HazelcastCluster.class);
+  private static final String HEALTH_MAP = "keepgate.health";
+  private static final String POOLS_MAP = "keepgate.pools";
+  private static final int SNAPSHOT_TTL_SECONDS = 5;
+
+  private final HazelcastInstance hazelcast;
+  private final IMap<String, Boolean> health;
+  private final IMap<String, String> pools;
+  private final Map<String, Boolean> healthCopy = new ConcurrentHashMap<>();
+  private final Map<String, JsonObject> poolsCopy = new ConcurrentHashMap<>();
+  private final List<HealthListener> healthListeners = new CopyOnWriteArrayList<>();
+  private final List<Runnable> membershipListeners = new CopyOnWriteArrayList<>();
+  private final ScheduledExecutorService publisher = Executors.newSingleThreadScheduledExecutor(r -> {
+    Thread thread = new Thread(r, "keepgate-cluster-publisher");
+    thread.setDaemon(true);
+    return thread;
+  });
+  private volatile List<Member> members = List.of();
+  private volatile int localIndex;
+
+  private HazelcastCluster(HazelcastInstance hazelcast) {
+    this.hazelcast = hazelcast;
+    this.health = hazelcast.getMap(HEALTH_MAP);
+    this.pools = hazelcast.getMap(POOLS_MAP);
+  }
+
+  /** Starts the member and joins the cluster. Blocks until joined (or alone). */
+  public static HazelcastCluster start(ClusterConfig config) {
+    HazelcastCluster cluster = new HazelcastCluster(Hazelcast.newHazelcastInstance(hazelcastConfig(config)));
+    cluster.listen();
+    log.info("cluster={} member={} joined: {} members", config.name(),
+        cluster.hazelcast.getCluster().getLocalMember().getAddress(), cluster.memberCount());
+    return cluster;
+  }
+
+  static Config hazelcastConfig(ClusterConfig cluster) {
+    Config config = new Config();
+    config.setClusterName(cluster.name());
+    config.setInstanceName("keepgate-" + UUID.randomUUID());
+    config.setProperty("hazelcast.logging.type", "slf4j");
+    config.setProperty("hazelcast.phone.home.enabled", "false");
+    config.setProperty("hazelcast.shutdownhook.enabled", "false"); // keepgate leaves on drain
+    config.setProperty("hazelcast.socket.bind.any", "false");
+    config.setProperty("hazelcast.heartbeat.interval.seconds", "1");
+    config.setProperty("hazelcast.max.no.heartbeat.seconds", "5"); // a frozen member leaves within ~5 s
+    config.setProperty("hazelcast.wait.seconds.before.join", "1");
+    config.setProperty("hazelcast.max.wait.seconds.before.join", "2");
+    config.setProperty("hazelcast.merge.first.run.delay.seconds", "5");
+    config.setProperty("hazelcast.merge.next.run.delay.seconds", "5");
+    config.setProperty("hazelcast.health.monitoring.level", "OFF");
+    config.setProperty("hazelcast.partition.count", "71");
+
+    NetworkConfig network = config.getNetworkConfig();
+    String host = cluster.effectiveHost();
+    network.setPort(cluster.port()).setPortAutoIncrement(false);
+    network.getInterfaces().setEnabled(true).addInterface(host);
+    network.setPublicAddress(host + ":" + cluster.port());
+    JoinConfig join = network.getJoin();
+    join.getMulticastConfig().setEnabled(false);
+    join.getAutoDetectionConfig().setEnabled(false);
+    if (!cluster.kubernetesServiceDns().isEmpty()) {
+      join.getKubernetesConfig().setEnabled(true).setProperty("service-dns", cluster.kubernetesServiceDns());
+    } else {
+      join.getTcpIpConfig().setEnabled(true)
+          .setMembers(cluster.members().stream().map(Endpoint::toString).toList());
+    }
+    return config;
+  }
+
+  private void listen() {
+    hazelcast.getCluster().addMembershipListener(new MembershipListener() {
+      @Override
+      public void memberAdded(MembershipEvent event) {
+        onMembersChanged();
+      }
+
+      @Override
+      public void memberRemoved(MembershipEvent event) {
+        poolsCopy.remove(event.getMember().getUuid().toString());
+        onMembersChanged();
+      }
+    });
+    health.addEntryListener(new HealthMapListener(), true);
+    pools.addEntryListener(new PoolsMapListener(), true);
+    recomputeMembers();
+    health.forEach(healthCopy::put); // verdicts that predate this member: startup only, main thread
+  }
+
+  private void onMembersChanged() {
+    recomputeMembers();
+    log.info("cluster membership changed: {} members", members.size());
+    membershipListeners.forEach(Runnable::run);
+  }
+
+  private void recomputeMembers() {
+    List<Member> sorted = new ArrayList<>(hazelcast.getCluster().getMembers());
+    sorted.sort(Comparator.comparing(m -> m.getUuid().toString()));
+    UUID self = hazelcast.getCluster().getLocalMember().getUuid();
+    int index = 0;
+    for (int i = 0; i < sorted.size(); i++) {
+      if (sorted.get(i).getUuid().equals(self)) {
+        index = i;
+      }
+    }
+    localIndex = index;
+    members = List.copyOf(sorted);
+  }
+
+  @Override
+  public int shareOf(int total) {
+    return ClusterState.share(total, members.size(), localIndex);
+  }
+
+  @Override
+  public int memberCount() {
+    return members.size();
+  }
+
+  @Override
+  public boolean ownsProbe(String upstream, String endpoint) {
+    Partition partition = hazelcast.getPartitionService().getPartition(key(upstream, endpoint));
+    Member owner = partition.getOwner();
+    return owner == null ? members.size() <= 1 : owner.localMember();
+  }
+
+  @Override
+  public void publishHealth(String upstream, String endpoint, boolean healthy) {
+    String key = key(upstream, endpoint);
+    if (!Boolean.valueOf(healthy).equals(healthCopy.get(key))) {
+      healthCopy.put(key, healthy);
+      health.setAsync(key, healthy).exceptionally(error -> {
+        log.warn("could not publish health of {}: {}", key, error.toString());
+        return null;
+      });
+    }
+  }
+
+  @Override
+  public void onHealth(HealthListener listener) {
+    healthListeners.add(listener);
+    healthCopy.forEach((key, healthy) -> deliver(listener, key, healthy));
+  }
+
+  @Override
+  public void onMembershipChange(Runnable listener) {
+    membershipListeners.add(listener);
+  }
+
+  @Override
+  public void publishPoolsPeriodically(Supplier<JsonObject> snapshot) {
+    String self = hazelcast.getCluster().getLocalMember().getUuid().toString();
+    publisher.scheduleAtFixedRate(() -> {
+      JsonObject pools = snapshot.get();
+      poolsCopy.put(self, pools);
+      this.pools.setAsync(self, pools.encode(), SNAPSHOT_TTL_SECONDS, TimeUnit.SECONDS);
+    }, 0, 1, TimeUnit.SECONDS);
+  }
+
+  @Override
+  public JsonObject view() {
+    JsonArray memberViews = new JsonArray();
+    List<JsonObject> snapshots = new ArrayList<>();
+    for (Member member : members) {
+      JsonObject snapshot = poolsCopy.get(member.getUuid().toString());
+      if (snapshot != null) {
+        snapshots.add(snapshot);
+      }
+      memberViews.add(new JsonObject()
+          .put("uuid", member.getUuid().toString())
+          .put("address", member.getAddress().getHost() + ":" + member.getAddress().getPort())
+          .put("self", member.localMember())
+          .put("pools", snapshot));
+    }
+    JsonObject verdicts = new JsonObject();
+    healthCopy.forEach(verdicts::put);
+    return new JsonObject()
+        .put("enabled", true)
+        .put("name", hazelcast.getConfig().getClusterName())
+        .put("members", memberViews)
+        .put("health", verdicts)
+        .put("totals", ClusterTotals.of(snapshots));
+  }
+
+  @Override
+  public void leave() {
+    publisher.shutdownNow();
+    hazelcast.shutdown();
+  }
+
+  private static String key(String upstream, String endpoint) {
+    return upstream + "|" + endpoint;
+  }
+
+  private static void deliver(HealthListener listener, String key, boolean healthy) {
+    int bar = key.indexOf('|');
+    listener.onVerdict(key.substring(0, bar), key.substring(bar + 1), healthy);
+  }
+
+  private final class HealthMapListener
+      implements EntryAddedListener<String, Boolean>, EntryUpdatedListener<String, Boolean> {
+    @Override
+    public void entryAdded(EntryEvent<String, Boolean> event) {
+      onVerdict(event);
+    }
+
+    @Override
+    public void entryUpdated(EntryEvent<String, Boolean> event) {
+      onVerdict(event);
+    }
+
+    private void onVerdict(EntryEvent<String, Boolean> event) {
+      healthCopy.put(event.getKey(), event.getValue());
+      healthListeners.forEach(listener -> deliver(listener, event.getKey(), event.getValue()));
+    }
+  }
+
+  private final class PoolsMapListener implements EntryAddedListener<String, String>,
+      EntryUpdatedListener<String, String>, EntryRemovedListener<String, String>, EntryExpiredListener<String, String> {
+    @Override
+    public void entryAdded(EntryEvent<String, String> event) {
+      poolsCopy.put(event.getKey(), new JsonObject(event.getValue()));
+    }
+
+    @Override
+    public void entryUpdated(EntryEvent<String, String> event) {
+      poolsCopy.put(event.getKey(), new JsonObject(event.getValue()));
+    }
+
+    @Override
+    public void entryRemoved(EntryEvent<String, String> event) {
+      poolsCopy.remove(event.getKey());
+    }
+
+    @Override
+    public void entryExpired(EntryEvent<String, String> event) {
+      poolsCopy.remove(event.getKey());
+    }
+  }
+}

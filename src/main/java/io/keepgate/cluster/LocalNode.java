@@ -1,0 +1,64 @@
+package io.keepgate.cluster;
+
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.lang.management.ManagementFactory;
+import java.util.function.Supplier;
+
+/**
+ * The cluster of one: {@code cluster.enabled: false}. No Hazelcast is started; this node owns every
+ * budget and every probe, and verdicts stay local.
+ *
+ * <p>Threading: stateless apart from the snapshot supplier, set once at startup.
+ */
+public final class LocalNode implements ClusterState {
+  private volatile Supplier<JsonObject> snapshot = JsonObject::new;
+
+  @Override
+  public int shareOf(int total) {
+    return total;
+  }
+
+  @Override
+  public int memberCount() {
+    return 1;
+  }
+
+  @Override
+  public boolean ownsProbe(String upstream, String endpoint) {
+    return true;
+  }
+
+  @Override
+  public void publishHealth(String upstream, String endpoint, boolean healthy) {
+  }
+
+  @Override
+  public void onHealth(HealthListener listener) {
+  }
+
+  @Override
+  public void onMembershipChange(Runnable listener) {
+  }
+
+  @Override
+  public void publishPoolsPeriodically(Supplier<JsonObject> snapshot) {
+    this.snapshot = snapshot;
+  }
+
+  @Override
+  public JsonObject view() {
+    JsonObject pools = snapshot.get();
+    return new JsonObject()
+        .put("enabled", false)
+        .put("members", new JsonArray().add(new JsonObject()
+            .put("name", ManagementFactory.getRuntimeMXBean().getName())
+            .put("self", true)
+            .put("pools", pools)))
+        .put("totals", ClusterTotals.of(java.util.List.of(pools)));
+  }
+
+  @Override
+  public void leave() {
+  }
+}
