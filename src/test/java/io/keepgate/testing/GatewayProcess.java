@@ -35,7 +35,7 @@ import java.util.stream.Stream;
  */
 public final class GatewayProcess implements AutoCloseable {
   /** The signals a test can send; TERM and INT are the graceful ones. */
-  public enum Signal { TERM, INT, KILL }
+  public enum Signal { TERM, INT, KILL, STOP, CONT }
 
   /** The outcome of a run to completion. */
   public record Result(int exitCode, String stdout, String stderr) {
