@@ -30,6 +30,7 @@ public final class Main {
 
   public static void main(String[] args) {
     System.setProperty("vertx.logger-delegate-factory-class-name", "io.vertx.core.logging.SLF4JLogDelegateFactory");
+    System.setProperty("hazelcast.logging.type", "slf4j");
     Arguments arguments = Arguments.parse(args);
     if (arguments.error != null) {
       System.err.println(arguments.error);

@@ -99,8 +99,8 @@ public final class HazelcastCluster implements ClusterState {
     config.setProperty("hazelcast.socket.bind.any", "false");
     config.setProperty("hazelcast.heartbeat.interval.seconds", "1");
     config.setProperty("hazelcast.max.no.heartbeat.seconds", "5"); // a frozen member leaves within ~5 s
-    config.setProperty("hazelcast.wait.seconds.before.join", "1");
-    config.setProperty("hazelcast.max.wait.seconds.before.join", "2");
+    config.setProperty("hazelcast.wait.seconds.before.join", "0");
+    config.setProperty("hazelcast.max.wait.seconds.before.join", "1");
     config.setProperty("hazelcast.merge.first.run.delay.seconds", "5");
     config.setProperty("hazelcast.merge.next.run.delay.seconds", "5");
     config.setProperty("hazelcast.health.monitoring.level", "OFF");
@@ -118,6 +118,7 @@ public final class HazelcastCluster implements ClusterState {
       join.getKubernetesConfig().setEnabled(true).setProperty("service-dns", cluster.kubernetesServiceDns());
     } else {
       join.getTcpIpConfig().setEnabled(true)
+          .setConnectionTimeoutSeconds(1) // an absent peer must not hold a starting node for 5 s
           .setMembers(cluster.members().stream().map(Endpoint::toString).toList());
     }
     return config;

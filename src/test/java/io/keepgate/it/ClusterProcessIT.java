@@ -124,61 +124,57 @@ class ClusterProcessIT {
   @Test
   void theBackendNeverHoldsMoreThanTheBudgetAndSurvivorsTakeOverAKilledNodesShare() throws Exception {
     backend = CountingBackend.start();
-    {
-      backend.handler(request -> backend.vertx().setTimer(5, id -> request.response().end("ok")));
-      startNodes(backend);
-      AtomicInteger maxOpen = new AtomicInteger();
-      load.submit(() -> {
-        while (loading.get()) {
-          maxOpen.accumulateAndGet(backend.open(), Math::max);
-          Thread.sleep(2); // sampling the backend's connection count, not awaiting a condition
-        }
-        return null;
-      });
-      AtomicInteger failures = new AtomicInteger();
-      loadEveryNode(nodes, failures);
-      Await.until("every node at work", Duration.ofSeconds(10), () -> backend.requests() > 300);
-      assertEquals(List.of(2, 2, 2), nodes.stream().map(ClusterProcessIT::share).toList());
+    backend.handler(request -> backend.vertx().setTimer(5, id -> request.response().end("ok")));
+    startNodes(backend);
+    AtomicInteger maxOpen = new AtomicInteger();
+    load.submit(() -> {
+      while (loading.get()) {
+        maxOpen.accumulateAndGet(backend.open(), Math::max);
+        Thread.sleep(2); // sampling the backend's connection count, not awaiting a condition
+      }
+      return null;
+    });
+    AtomicInteger failures = new AtomicInteger();
+    loadEveryNode(nodes, failures);
+    Await.until("every node at work", Duration.ofSeconds(10), () -> backend.requests() > 300);
+    assertEquals(List.of(2, 2, 2), nodes.stream().map(ClusterProcessIT::share).toList());
 
-      GatewayProcess killed = nodes.get(2);
-      killed.signal(GatewayProcess.Signal.KILL);
-      long killedAt = System.nanoTime();
-      Await.equal("the survivors re-split the budget 3 + 3", Duration.ofSeconds(10), List.of(3, 3),
-          () -> nodes.subList(0, 2).stream().map(ClusterProcessIT::share).toList());
-      System.out.printf("kill -9: re-split after %d ms%n", TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - killedAt));
-      int requestsAfterResplit = backend.requests();
-      Await.until("the survivors keep serving", Duration.ofSeconds(10), () -> backend.requests() > requestsAfterResplit + 200);
-      loading.set(false);
+    GatewayProcess killed = nodes.get(2);
+    killed.signal(GatewayProcess.Signal.KILL);
+    long killedAt = System.nanoTime();
+    Await.equal("the survivors re-split the budget 3 + 3", Duration.ofSeconds(10), List.of(3, 3),
+        () -> nodes.subList(0, 2).stream().map(ClusterProcessIT::share).toList());
+    System.out.printf("kill -9: re-split after %d ms%n", TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - killedAt));
+    int requestsAfterResplit = backend.requests();
+    Await.until("the survivors keep serving", Duration.ofSeconds(10), () -> backend.requests() > requestsAfterResplit + 200);
+    loading.set(false);
 
-      assertTrue(maxOpen.get() <= BUDGET + nodes.size(),
-          "the backend held at most the budget plus one per node in transit: max " + maxOpen.get());
-      System.out.printf("cluster budget %d: backend held at most %d connections%n", BUDGET, maxOpen.get());
-    }
+    assertTrue(maxOpen.get() <= BUDGET + nodes.size(),
+        "the backend held at most the budget plus one per node in transit: max " + maxOpen.get());
+    System.out.printf("cluster budget %d: backend held at most %d connections%n", BUDGET, maxOpen.get());
   }
 
   @Test
   void aFrozenMemberStallsNoRequestElsewhereAndLeavesWithinTheHeartbeatTimeout() throws Exception {
     backend = CountingBackend.start();
-    {
-      startNodes(backend);
-      AtomicInteger failures = new AtomicInteger();
-      AtomicLong slowest = loadEveryNode(nodes.subList(0, 2), failures);
-      Await.until("load running", Duration.ofSeconds(10), () -> backend.requests() > 200);
-      slowest.set(0);
+    startNodes(backend);
+    AtomicInteger failures = new AtomicInteger();
+    AtomicLong slowest = loadEveryNode(nodes.subList(0, 2), failures);
+    Await.until("load running", Duration.ofSeconds(10), () -> backend.requests() > 200);
+    slowest.set(0);
 
-      GatewayProcess frozen = nodes.get(2);
-      frozen.signal(GatewayProcess.Signal.STOP);
-      long frozenAt = System.nanoTime();
-      Await.equal("the frozen member leaves", Duration.ofSeconds(10), 2, () -> members(nodes.get(0)));
-      long leftAfter = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - frozenAt);
-      System.out.printf("SIGSTOP: member removed after %d ms; slowest request meanwhile %d ms%n", leftAfter,
-          slowest.get());
-      assertTrue(leftAfter <= 8000, "left within the 5 s heartbeat timeout plus slack: " + leftAfter + " ms");
-      assertTrue(slowest.get() < 1000, "no request stalled on the frozen peer: slowest " + slowest.get() + " ms");
-      assertEquals(0, failures.get(), "no request failed on the other nodes");
+    GatewayProcess frozen = nodes.get(2);
+    frozen.signal(GatewayProcess.Signal.STOP);
+    long frozenAt = System.nanoTime();
+    Await.equal("the frozen member leaves", Duration.ofSeconds(10), 2, () -> members(nodes.get(0)));
+    long leftAfter = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - frozenAt);
+    System.out.printf("SIGSTOP: member removed after %d ms; slowest request meanwhile %d ms%n", leftAfter,
+        slowest.get());
+    assertTrue(leftAfter <= 8000, "left within the 5 s heartbeat timeout plus slack: " + leftAfter + " ms");
+    assertTrue(slowest.get() < 1000, "no request stalled on the frozen peer: slowest " + slowest.get() + " ms");
+    assertEquals(0, failures.get(), "no request failed on the other nodes");
 
-      frozen.signal(GatewayProcess.Signal.CONT);
-      Await.equal("the thawed member merges back", Duration.ofSeconds(40), 3, () -> members(nodes.get(0)));
-    }
+    frozen.signal(GatewayProcess.Signal.CONT);
+    Await.equal("the thawed member merges back", Duration.ofSeconds(40), 3, () -> members(nodes.get(0)));
   }
 }
