@@ -22,53 +22,69 @@ import io.vertx.core.ThreadingModel;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.http.HttpServer;
+import io.vertx.core.json.JsonObject;
 import io.vertx.micrometer.MicrometerMetricsFactory;
 import io.vertx.micrometer.MicrometerMetricsOptions;
+import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One running keepgate node: Vert.x, the upstream pools, the proxy verticles and the admin
- * listener. {@link #start} and {@link #drain} are the whole lifecycle; tests use it in-process.
+ * One running keepgate node: Vert.x, the cluster member, the upstream pools, the proxy verticles
+ * and the admin listener. {@link #start}, {@link #reload} and {@link #drain} are the lifecycle;
+ * tests use it in-process.
  *
  * <p>Threading: start and drain are called from one non-event-loop thread (main or a signal
- * handler) and may block it; nothing here runs on an event loop.
+ * handler) and may block it; reloads come one at a time from the {@link ConfigReloader} thread.
+ * The current {@link GatewayRuntime} is swapped atomically; every reader takes it whole.
  */
 public final class Gateway {
   private static final Logger log = LoggerFactory.getLogger(Gateway.class);
 
-  private final GatewayConfig config;
   private final Vertx vertx;
   private final PrometheusMeterRegistry registry;
+  private final GatewayMetrics metrics;
+  private final ClusterState cluster;
   private final GatewayState state = new GatewayState();
   private final List<HttpServer> proxyServers = new CopyOnWriteArrayList<>();
-  private final ClusterState cluster;
-  private Upstreams upstreams;
+  private final AtomicReference<GatewayRuntime> runtime = new AtomicReference<>();
+  private ConfigReloader reloader;
   private int proxyPort;
   private int adminPort;
 
-  private Gateway(GatewayConfig config, Vertx vertx, PrometheusMeterRegistry registry, ClusterState cluster) {
-    this.config = config;
+  private Gateway(Vertx vertx, PrometheusMeterRegistry registry, ClusterState cluster) {
     this.vertx = vertx;
     this.registry = registry;
+    this.metrics = new GatewayMetrics(registry);
     this.cluster = cluster;
   }
 
-  /** Starts a node and waits until it serves; fails if a listener cannot bind. */
+  /** Starts a node and waits until it serves; fails if a listener cannot bind. No file to watch. */
   public static Gateway start(GatewayConfig config) throws Exception {
+    return start(config, null);
+  }
+
+  /**
+   * Starts a node and waits until it serves; fails if a listener cannot bind.
+   *
+   * @param configFile the file {@code config} came from, watched for changes; null for none
+   */
+  public static Gateway start(GatewayConfig config, Path configFile) throws Exception {
     ClusterState cluster = config.cluster().enabled() ? HazelcastCluster.start(config.cluster()) : new LocalNode();
     try {
-      return start(config, cluster);
+      return start(config, configFile, cluster);
     } catch (Exception e) {
       cluster.leave();
       throw e;
     }
   }
 
-  private static Gateway start(GatewayConfig config, ClusterState cluster) throws Exception {
+  private static Gateway start(GatewayConfig config, Path configFile, ClusterState cluster) throws Exception {
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     VertxOptions options = new VertxOptions()
         .setPreferNativeTransport(true)
@@ -82,9 +98,9 @@ public final class Gateway {
           vertx.unavailableNativeTransportCause() == null ? "native transport not available"
               : vertx.unavailableNativeTransportCause().toString());
     }
-    Gateway gateway = new Gateway(config, vertx, registry, cluster);
+    Gateway gateway = new Gateway(vertx, registry, cluster);
     try {
-      gateway.deploy();
+      gateway.deploy(config, configFile);
     } catch (Exception e) {
       vertx.close().await(10, TimeUnit.SECONDS);
       throw e;
@@ -92,30 +108,99 @@ public final class Gateway {
     return gateway;
   }
 
-  private void deploy() throws Exception {
-    GatewayMetrics metrics = new GatewayMetrics(registry);
-    upstreams = Upstreams.create(vertx, config.upstreams(), cluster);
-    cluster.publishPoolsPeriodically(() -> PoolsView.of(upstreams).getJsonObject("upstreams"));
-    for (Upstream upstream : upstreams.all()) {
-      for (EndpointPool pool : upstream.pools()) {
-        metrics.bindEndpoint(pool);
-      }
-    }
-    RouteTable routes = RouteTable.create(config.routes(), upstreams);
-    ProxyHandler handler = new ProxyHandler(() -> routes, metrics, new AccessLog(config.accessLog().enabled()));
+  private void deploy(GatewayConfig config, Path configFile) throws Exception {
+    Upstreams upstreams = Upstreams.create(vertx, config.upstreams(), cluster);
+    bindMetrics(upstreams);
+    runtime.set(new GatewayRuntime(config, upstreams, RouteTable.create(config.routes(), upstreams), 1));
+    cluster.onMembershipChange(() -> runtime.get().upstreams().resplitBudgets(cluster));
+    cluster.onHealth((upstream, endpoint, healthy) -> runtime.get().upstreams().adoptVerdict(upstream, endpoint, healthy));
+    cluster.publishPoolsPeriodically(this::poolSnapshot);
 
+    ProxyHandler handler = new ProxyHandler(() -> runtime.get().routes(), metrics,
+        new AccessLog(config.accessLog().enabled()));
     // All instances share one listening socket; Vert.x shares a random port when asked for -1.
     int loops = config.server().effectiveEventLoops();
     int port = config.server().port() == 0 ? -1 : config.server().port();
     await(vertx.deployVerticle(() -> new ProxyVerticle(config.server(), port, handler, proxyServers::add),
         new DeploymentOptions().setThreadingModel(ThreadingModel.EVENT_LOOP).setInstances(loops)));
     proxyPort = proxyServers.get(0).actualPort();
-    AdminVerticle admin = new AdminVerticle(config, state, upstreams, registry, cluster);
+    if (configFile != null) {
+      reloader = ConfigReloader.watch(configFile, this);
+    }
+    AdminVerticle admin = new AdminVerticle(config.admin(), runtime::get, state, registry, cluster, reloader);
     await(vertx.deployVerticle(admin));
     adminPort = admin.actualPort();
     state.setReady(true);
     log.info("keepgate serving proxy={}:{} admin={}:{} eventLoops={} upstreams={} routes={}", config.server().host(),
         proxyPort, config.admin().host(), adminPort, loops, config.upstreams().size(), config.routes().size());
+  }
+
+  /**
+   * Applies a valid new config without dropping a request: unchanged upstreams keep their pools
+   * and pooled connections, changed and removed ones drain (idle connections close now, leased
+   * ones when their exchange ends), and the new routes take the next request. Listener, admin,
+   * access-log and cluster settings need a restart; the returned list names those that changed.
+   * Called by the {@link ConfigReloader} thread only.
+   */
+  List<String> reload(GatewayConfig next) {
+    GatewayRuntime current = runtime.get();
+    Upstreams upstreams = current.upstreams().reconcile(vertx, next.upstreams(), cluster);
+    bindMetrics(upstreams);
+    GatewayRuntime applied = new GatewayRuntime(next, upstreams, RouteTable.create(next.routes(), upstreams),
+        current.version() + 1);
+    runtime.set(applied);
+    List<Upstream> retired = current.upstreams().retiredBy(upstreams);
+    Upstreams.close(retired).onComplete(ar -> retired.forEach(u -> u.pools().forEach(metrics::unbindEndpoint)));
+    metrics.reloadApplied(applied.version());
+    log.info("config version {} applied: {} of {} upstreams carried over with their pools, {} retired, {} routes",
+        applied.version(), carriedOver(current, upstreams), upstreams.all().size(), retired.size(), next.routes().size());
+    return needsRestart(current.config(), next);
+  }
+
+  void reloadRejected() {
+    metrics.reloadRejected();
+  }
+
+  /** The version of the running config. */
+  int configVersion() {
+    return runtime.get().version();
+  }
+
+  private static int carriedOver(GatewayRuntime current, Upstreams next) {
+    return (int) next.all().stream().filter(u -> current.upstreams().get(u.name()) == u).count();
+  }
+
+  private static List<String> needsRestart(GatewayConfig current, GatewayConfig next) {
+    List<String> changed = new ArrayList<>();
+    if (!current.server().equals(next.server())) {
+      changed.add("server");
+    }
+    if (!current.admin().equals(next.admin())) {
+      changed.add("admin");
+    }
+    if (!current.accessLog().equals(next.accessLog())) {
+      changed.add("accessLog");
+    }
+    if (!current.cluster().equals(next.cluster())) {
+      changed.add("cluster");
+    }
+    return changed;
+  }
+
+  private void bindMetrics(Upstreams upstreams) {
+    for (Upstream upstream : upstreams.all()) {
+      for (EndpointPool pool : upstream.pools()) {
+        metrics.bindEndpoint(pool);
+      }
+    }
+  }
+
+  /** This node's part of the cluster view: its config version and pools. */
+  private JsonObject poolSnapshot() {
+    GatewayRuntime current = runtime.get();
+    return new JsonObject()
+        .put("configVersion", current.version())
+        .put("upstreams", PoolsView.of(current.upstreams()).getJsonObject("upstreams"));
   }
 
   /**
@@ -125,12 +210,15 @@ public final class Gateway {
    */
   public void drain() {
     state.setReady(false);
-    long drainMillis = config.server().drainTimeout().toMillis();
+    if (reloader != null) {
+      reloader.stop();
+    }
+    long drainMillis = runtime.get().config().server().drainTimeout().toMillis();
     log.info("draining: in-flight requests have {} ms", drainMillis);
     try {
       await(Future.all(proxyServers.stream().map(s -> s.shutdown(drainMillis, TimeUnit.MILLISECONDS)).toList()),
           drainMillis + 5000);
-      await(upstreams.close(), 5000);
+      await(runtime.get().upstreams().close(), 5000);
     } catch (Exception e) {
       log.warn("drain did not complete cleanly: {}", e.toString());
     }
@@ -151,8 +239,9 @@ public final class Gateway {
     return adminPort;
   }
 
+  /** The upstreams of the running config. */
   public Upstreams upstreams() {
-    return upstreams;
+    return runtime.get().upstreams();
   }
 
   public Vertx vertx() {

@@ -51,7 +51,7 @@ public final class Main {
     }
     try {
       DemoBackends demo = arguments.demo ? startDemoBackends(config) : null;
-      Gateway gateway = Gateway.start(config);
+      Gateway gateway = Gateway.start(config, Path.of(arguments.configPath));
       if (demo != null) {
         printDemoHelp(gateway);
       }

@@ -1,11 +1,11 @@
 package io.keepgate.admin;
 
+import io.keepgate.ConfigReloader;
+import io.keepgate.GatewayRuntime;
 import io.keepgate.GatewayState;
 import io.keepgate.cluster.ClusterState;
 import io.keepgate.config.AdminConfig;
 import io.keepgate.config.ConfigLoader;
-import io.keepgate.config.GatewayConfig;
-import io.keepgate.upstream.Upstreams;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -13,6 +13,7 @@ import io.vertx.core.http.HttpServer;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
+import java.util.function.Supplier;
 
 /**
  * The admin listener (never the proxy port): liveness, readiness, Prometheus metrics, pool and
@@ -20,21 +21,22 @@ import io.vertx.ext.web.RoutingContext;
  */
 public final class AdminVerticle extends VerticleBase {
   private final AdminConfig config;
-  private final GatewayConfig gatewayConfig;
+  private final Supplier<GatewayRuntime> runtime;
   private final GatewayState state;
-  private final Upstreams upstreams;
   private final PrometheusMeterRegistry registry;
   private final ClusterState cluster;
+  private final ConfigReloader reloader;
   private HttpServer server;
 
-  public AdminVerticle(GatewayConfig gatewayConfig, GatewayState state, Upstreams upstreams,
-      PrometheusMeterRegistry registry, ClusterState cluster) {
-    this.config = gatewayConfig.admin();
-    this.gatewayConfig = gatewayConfig;
+  /** @param reloader applies config-file changes; null when the gateway runs without a config file */
+  public AdminVerticle(AdminConfig config, Supplier<GatewayRuntime> runtime, GatewayState state,
+      PrometheusMeterRegistry registry, ClusterState cluster, ConfigReloader reloader) {
+    this.config = config;
+    this.runtime = runtime;
     this.state = state;
-    this.upstreams = upstreams;
     this.registry = registry;
     this.cluster = cluster;
+    this.reloader = reloader;
   }
 
   @Override
@@ -48,13 +50,36 @@ public final class AdminVerticle extends VerticleBase {
     router.get("/metrics").handler(ctx -> ctx.response()
         .putHeader("content-type", "text/plain; version=0.0.4; charset=utf-8")
         .end(registry.scrape()));
-    router.get("/admin/pools").handler(ctx -> json(ctx, PoolsView.of(upstreams)));
-    router.get("/admin/config").handler(ctx -> json(ctx, ConfigLoader.toJson(gatewayConfig)));
+    router.get("/admin/pools").handler(ctx -> json(ctx, PoolsView.of(runtime.get().upstreams())));
+    router.get("/admin/config").handler(ctx -> {
+      GatewayRuntime current = runtime.get();
+      ctx.response().putHeader("X-Keepgate-Config-Version", Integer.toString(current.version()));
+      json(ctx, ConfigLoader.toJson(current.config()));
+    });
+    router.post("/admin/reload").handler(this::reload);
     router.get("/admin/cluster").handler(ctx -> json(ctx, cluster.view()));
     return vertx.createHttpServer()
         .requestHandler(router)
         .listen(config.port(), config.host())
         .onSuccess(s -> server = s);
+  }
+
+  /** 200 with the outcome when applied or unchanged, 422 with the problems when rejected. */
+  private void reload(RoutingContext ctx) {
+    if (reloader == null) {
+      ctx.response().setStatusCode(409);
+      json(ctx, new JsonObject().put("result", "unavailable").put("reason", "started without a config file"));
+      return;
+    }
+    Future.fromCompletionStage(reloader.reloadNow(), vertx.getOrCreateContext()).onComplete(ar -> {
+      if (ar.failed()) {
+        ctx.response().setStatusCode(500);
+        json(ctx, new JsonObject().put("result", "failed").put("reason", ar.cause().toString()));
+        return;
+      }
+      ctx.response().setStatusCode(ar.result().result().equals("rejected") ? 422 : 200);
+      json(ctx, ar.result().toJson());
+    });
   }
 
   /** The bound port (useful when configured as 0). */

@@ -36,7 +36,10 @@ public interface ClusterState {
   /** Called after the membership (and so every share) changed. */
   void onMembershipChange(Runnable listener);
 
-  /** Publishes this node's pool snapshot about once a second, from {@code snapshot}. */
+  /**
+   * Publishes this node's snapshot about once a second: {@code {"configVersion": n, "upstreams":
+   * {...}}}, the upstreams shaped as in {@code /admin/pools}.
+   */
   void publishPoolsPeriodically(Supplier<JsonObject> snapshot);
 
   /** Members and their pool snapshots, plus cluster-wide totals, for {@code GET /admin/cluster}. */

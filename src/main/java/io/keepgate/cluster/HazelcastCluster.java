@@ -219,14 +219,16 @@ public final class HazelcastCluster implements ClusterState {
     List<JsonObject> snapshots = new ArrayList<>();
     for (Member member : members) {
       JsonObject snapshot = poolsCopy.get(member.getUuid().toString());
-      if (snapshot != null) {
-        snapshots.add(snapshot);
+      JsonObject pools = snapshot == null ? null : snapshot.getJsonObject("upstreams");
+      if (pools != null) {
+        snapshots.add(pools);
       }
       memberViews.add(new JsonObject()
           .put("uuid", member.getUuid().toString())
           .put("address", member.getAddress().getHost() + ":" + member.getAddress().getPort())
           .put("self", member.localMember())
-          .put("pools", snapshot));
+          .put("configVersion", snapshot == null ? null : snapshot.getInteger("configVersion"))
+          .put("pools", pools));
     }
     JsonObject verdicts = new JsonObject();
     healthCopy.forEach(verdicts::put);

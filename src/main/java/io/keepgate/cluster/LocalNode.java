@@ -48,12 +48,14 @@ public final class LocalNode implements ClusterState {
 
   @Override
   public JsonObject view() {
-    JsonObject pools = snapshot.get();
+    JsonObject current = snapshot.get();
+    JsonObject pools = current.getJsonObject("upstreams", new JsonObject());
     return new JsonObject()
         .put("enabled", false)
         .put("members", new JsonArray().add(new JsonObject()
             .put("name", ManagementFactory.getRuntimeMXBean().getName())
             .put("self", true)
+            .put("configVersion", current.getInteger("configVersion"))
             .put("pools", pools)))
         .put("totals", ClusterTotals.of(java.util.List.of(pools)));
   }

@@ -8,12 +8,16 @@ import io.keepgate.upstream.EndpointStats;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.Timer;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 
 /**
@@ -32,34 +36,67 @@ public final class GatewayMetrics {
 
   private final MeterRegistry registry;
   private final ConcurrentHashMap<String, AtomicReferenceArray<RequestMeters>> byRoute = new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<EndpointPool, List<Meter>> byPool = new ConcurrentHashMap<>();
+  private final Counter reloadsApplied;
+  private final Counter reloadsRejected;
+  private final AtomicInteger configVersion = new AtomicInteger(1);
 
   public GatewayMetrics(MeterRegistry registry) {
     this.registry = registry;
+    this.reloadsApplied = Counter.builder(CONFIG_RELOADS).tag(TAG_RESULT, "applied").register(registry);
+    this.reloadsRejected = Counter.builder(CONFIG_RELOADS).tag(TAG_RESULT, "rejected").register(registry);
+    Gauge.builder(CONFIG_VERSION, configVersion, AtomicInteger::get).register(registry);
   }
 
   public MeterRegistry registry() {
     return registry;
   }
 
-  /** Publishes the pool's counters and gauges, labelled by upstream and endpoint. */
+  /** Publishes the pool's counters and gauges, labelled by upstream and endpoint; once per pool. */
   public void bindEndpoint(EndpointPool pool) {
+    byPool.computeIfAbsent(pool, this::register);
+  }
+
+  /** Removes the meters of a pool that a reload retired. */
+  public void unbindEndpoint(EndpointPool pool) {
+    List<Meter> meters = byPool.remove(pool);
+    if (meters != null) {
+      meters.forEach(registry::remove);
+    }
+  }
+
+  private List<Meter> register(EndpointPool pool) {
     EndpointStats stats = pool.stats();
     Tags tags = Tags.of(TAG_UPSTREAM, pool.upstreamName(), TAG_ENDPOINT, pool.endpoint().toString());
-    Gauge.builder(UPSTREAM_CONNECTIONS, stats, EndpointStats::active).tags(tags).tag(TAG_STATE, "active")
-        .register(registry);
-    Gauge.builder(UPSTREAM_CONNECTIONS, stats, EndpointStats::idle).tags(tags).tag(TAG_STATE, "idle")
-        .register(registry);
-    Gauge.builder(UPSTREAM_PENDING_REQUESTS, stats, EndpointStats::pending).tags(tags).register(registry);
-    Gauge.builder(UPSTREAM_HEALTHY, stats, s -> s.healthy() ? 1 : 0).tags(tags).register(registry);
-    FunctionCounter.builder(UPSTREAM_CONNECTIONS_OPENED, stats, EndpointStats::opened).tags(tags).register(registry);
-    FunctionCounter.builder(UPSTREAM_CONNECT_FAILURES, stats, EndpointStats::connectFailures).tags(tags)
-        .register(registry);
-    FunctionCounter.builder(UPSTREAM_REQUESTS, stats, EndpointStats::requests).tags(tags).register(registry);
-    FunctionCounter.builder(UPSTREAM_RETRIES, stats, EndpointStats::retries).tags(tags).register(registry);
+    List<Meter> meters = new ArrayList<>();
+    meters.add(Gauge.builder(UPSTREAM_CONNECTIONS, stats, EndpointStats::active).tags(tags).tag(TAG_STATE, "active")
+        .register(registry));
+    meters.add(Gauge.builder(UPSTREAM_CONNECTIONS, stats, EndpointStats::idle).tags(tags).tag(TAG_STATE, "idle")
+        .register(registry));
+    meters.add(Gauge.builder(UPSTREAM_PENDING_REQUESTS, stats, EndpointStats::pending).tags(tags).register(registry));
+    meters.add(Gauge.builder(UPSTREAM_HEALTHY, stats, s -> s.healthy() ? 1 : 0).tags(tags).register(registry));
+    meters.add(FunctionCounter.builder(UPSTREAM_CONNECTIONS_OPENED, stats, EndpointStats::opened).tags(tags)
+        .register(registry));
+    meters.add(FunctionCounter.builder(UPSTREAM_CONNECT_FAILURES, stats, EndpointStats::connectFailures).tags(tags)
+        .register(registry));
+    meters.add(FunctionCounter.builder(UPSTREAM_REQUESTS, stats, EndpointStats::requests).tags(tags).register(registry));
+    meters.add(FunctionCounter.builder(UPSTREAM_RETRIES, stats, EndpointStats::retries).tags(tags).register(registry));
     for (CloseReason reason : CloseReason.values()) {
-      FunctionCounter.builder(UPSTREAM_CONNECTIONS_CLOSED, stats, s -> s.closed(reason))
-          .tags(tags).tag(TAG_REASON, reason.label()).register(registry);
+      meters.add(FunctionCounter.builder(UPSTREAM_CONNECTIONS_CLOSED, stats, s -> s.closed(reason))
+          .tags(tags).tag(TAG_REASON, reason.label()).register(registry));
     }
+    return meters;
+  }
+
+  /** A reload was applied; the running config now has this version. */
+  public void reloadApplied(int version) {
+    reloadsApplied.increment();
+    configVersion.set(version);
+  }
+
+  /** A reload was refused (invalid config); the old one keeps serving. */
+  public void reloadRejected() {
+    reloadsRejected.increment();
   }
 
   /** Counts one answered client request. {@code route} is a route name or {@link MetricNames#NO_ROUTE}. */

@@ -26,12 +26,18 @@ public final class MetricNames {
   /** Histogram {@code keepgate_request_duration_seconds{route,code}}: first byte in to last byte out. */
   public static final String REQUEST_DURATION = "keepgate.request.duration";
 
+  /** Counter {@code keepgate_config_reloads_total{result="applied|rejected"}}. */
+  public static final String CONFIG_RELOADS = "keepgate.config.reloads";
+  /** Gauge {@code keepgate_config_version}: 1 at start, one more per applied reload. */
+  public static final String CONFIG_VERSION = "keepgate.config.version";
+
   public static final String TAG_UPSTREAM = "upstream";
   public static final String TAG_ENDPOINT = "endpoint";
   public static final String TAG_STATE = "state";
   public static final String TAG_REASON = "reason";
   public static final String TAG_ROUTE = "route";
   public static final String TAG_CODE = "code";
+  public static final String TAG_RESULT = "result";
 
   /** The {@code route} label of requests that matched no route. */
   public static final String NO_ROUTE = "no_route";

@@ -1,5 +1,6 @@
 package io.keepgate.upstream;
 
+import io.keepgate.cluster.ClusterState;
 import io.keepgate.config.UpstreamConfig;
 import io.vertx.core.Future;
 import io.vertx.core.http.HttpClientAgent;
@@ -57,6 +58,13 @@ public final class Upstream {
       }
     }
     return balancer.choose(pools);
+  }
+
+  void resplitBudget(ClusterState cluster) {
+    int total = config.pool().maxConnectionsTotal();
+    if (total > 0 && budget.setLimit(cluster.shareOf(total))) {
+      pools.forEach(EndpointPool::shedOverBudget);
+    }
   }
 
   Future<Void> close() {

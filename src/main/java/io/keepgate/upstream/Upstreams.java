@@ -19,8 +19,8 @@ import java.util.Map;
 /**
  * Every upstream of the running config, with one {@link EndpointPool} per endpoint.
  *
- * <p>Threading: built once on startup and immutable afterwards. Each endpoint pool gets its own
- * home event loop, spread round-robin over the Vert.x event loops.
+ * <p>Threading: immutable; a reload builds a new set (carrying unchanged upstreams over). Each
+ * endpoint pool gets its own home event loop, spread round-robin over the Vert.x event loops.
  */
 public final class Upstreams {
   /** Upstream response heads larger than this are a protocol error (502). */
@@ -32,36 +32,57 @@ public final class Upstreams {
     this.byName = byName;
   }
 
-  /**
-   * Builds the pools (connections open lazily on the first request) and ties them to the cluster:
-   * peers' health verdicts reach the pools, membership changes re-split the budgets.
-   */
+  /** Builds the pools of a first config; connections open lazily on the first request. */
   public static Upstreams create(Vertx vertx, List<UpstreamConfig> configs, ClusterState cluster) {
-    Map<String, Upstream> byName = new LinkedHashMap<>();
-    for (UpstreamConfig config : configs) {
-      HttpClientAgent client = vertx.createHttpClient(clientOptions(config));
-      int total = config.pool().maxConnectionsTotal();
-      UpstreamBudget budget = total > 0 ? new UpstreamBudget(cluster.shareOf(total)) : UpstreamBudget.UNLIMITED;
-      List<EndpointPool> pools = new ArrayList<>();
-      for (Endpoint endpoint : config.endpoints()) {
-        Context home = ((VertxInternal) vertx).createEventLoopContext();
-        pools.add(new EndpointPool(config, endpoint, client, budget, cluster, home, System::nanoTime));
-      }
-      byName.put(config.name(), new Upstream(config, client, pools, budget));
-      if (total > 0) {
-        cluster.onMembershipChange(() -> {
-          if (budget.setLimit(cluster.shareOf(total))) {
-            pools.forEach(EndpointPool::shedOverBudget);
-          }
-        });
-      }
-    }
-    Upstreams upstreams = new Upstreams(byName);
-    cluster.onHealth(upstreams::adoptVerdict);
-    return upstreams;
+    return new Upstreams(Map.of()).reconcile(vertx, configs, cluster);
   }
 
-  private void adoptVerdict(String upstream, String endpoint, boolean healthy) {
+  /**
+   * The upstreams of a new config: those whose config is unchanged are carried over with their
+   * pools and pooled connections; the others are built anew. What this set holds and the new one
+   * does not is {@link #retiredBy retired}, for the caller to close.
+   */
+  public Upstreams reconcile(Vertx vertx, List<UpstreamConfig> configs, ClusterState cluster) {
+    Map<String, Upstream> next = new LinkedHashMap<>();
+    for (UpstreamConfig config : configs) {
+      Upstream current = byName.get(config.name());
+      next.put(config.name(), current != null && current.config().equals(config)
+          ? current : build(vertx, config, cluster));
+    }
+    return new Upstreams(next);
+  }
+
+  private static Upstream build(Vertx vertx, UpstreamConfig config, ClusterState cluster) {
+    HttpClientAgent client = vertx.createHttpClient(clientOptions(config));
+    int total = config.pool().maxConnectionsTotal();
+    UpstreamBudget budget = total > 0 ? new UpstreamBudget(cluster.shareOf(total)) : UpstreamBudget.UNLIMITED;
+    List<EndpointPool> pools = new ArrayList<>();
+    for (Endpoint endpoint : config.endpoints()) {
+      Context home = ((VertxInternal) vertx).createEventLoopContext();
+      pools.add(new EndpointPool(config, endpoint, client, budget, cluster, home, System::nanoTime));
+    }
+    return new Upstream(config, client, pools, budget);
+  }
+
+  /** The upstreams of this set that {@code next} does not carry over. */
+  public List<Upstream> retiredBy(Upstreams next) {
+    return byName.values().stream().filter(u -> next.byName.get(u.name()) != u).toList();
+  }
+
+  /** Closes retired upstreams gracefully: idle connections now, leased ones when their exchange ends. */
+  public static Future<Void> close(List<Upstream> retired) {
+    return Future.all(retired.stream().map(Upstream::close).toList()).mapEmpty();
+  }
+
+  /** After a membership change: every budget takes its new share; pools over it shed idle connections. */
+  public void resplitBudgets(ClusterState cluster) {
+    for (Upstream upstream : byName.values()) {
+      upstream.resplitBudget(cluster);
+    }
+  }
+
+  /** A health verdict from the cluster for one endpoint. */
+  public void adoptVerdict(String upstream, String endpoint, boolean healthy) {
     Upstream target = byName.get(upstream);
     if (target != null) {
       target.pools().stream().filter(p -> p.endpoint().toString().equals(endpoint))
@@ -92,6 +113,6 @@ public final class Upstreams {
 
   /** Closes every pool: idle connections at once, leased ones when their exchange ends. */
   public Future<Void> close() {
-    return Future.all(byName.values().stream().map(Upstream::close).toList()).mapEmpty();
+    return close(List.copyOf(byName.values()));
   }
 }

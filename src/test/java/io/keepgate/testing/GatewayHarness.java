@@ -10,6 +10,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -55,6 +56,18 @@ public final class GatewayHarness implements AutoCloseable {
   public static GatewayHarness start(JsonObject config) throws Exception {
     GatewayConfig parsed = ConfigLoader.parse(config.encode());
     return new GatewayHarness(Gateway.start(parsed));
+  }
+
+  /** Starts from a config file, which the gateway then watches (and reloads on POST /admin/reload). */
+  public static GatewayHarness startWatching(Path file) throws Exception {
+    return new GatewayHarness(Gateway.start(ConfigLoader.load(file), file));
+  }
+
+  /** POST on the admin listener; returns status and body. */
+  public HttpResponse<String> adminPost(String path) throws IOException, InterruptedException {
+    return admin.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + gateway.adminPort() + path))
+        .POST(HttpRequest.BodyPublishers.noBody()).timeout(Duration.ofSeconds(10)).build(),
+        HttpResponse.BodyHandlers.ofString());
   }
 
   public Gateway gateway() {
