@@ -159,6 +159,7 @@ public final class EndpointPool {
   }
 
   private void acquireOnHome(Promise<Lease> promise) {
+    assert Vertx.currentContext() == home : "pool state touched off its home event loop";
     if (closed) {
       promise.fail(new PoolFailure(PoolFailure.Kind.CLOSED, "upstream pool is shutting down"));
       return;
@@ -185,6 +186,7 @@ public final class EndpointPool {
 
   /** Serves waiters from idle connections, opening new ones while below the limit. */
   private void dispatch() {
+    assert Vertx.currentContext() == home : "pool state touched off its home event loop";
     while (!waiters.isEmpty()) {
       PooledConnection connection = pollIdle();
       if (connection != null) {
