@@ -1,0 +1,69 @@
+package io.keepgate.deploy;
+
+import io.keepgate.deploy.ManifestValidator.Document;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+
+/** The repository's deployment files, read from the project directory (Maven's basedir). */
+final class Project {
+  static final Path ROOT = Path.of(System.getProperty("basedir", System.getProperty("user.dir"))).toAbsolutePath().normalize();
+  static final Path K8S = ROOT.resolve("k8s");
+  static final Path DOCKERFILE = ROOT.resolve("docker/Dockerfile");
+  static final Path IMAGE_CONFIG = ROOT.resolve("config/keepgate.json");
+  static final Path BAD = ROOT.resolve("src/test/resources/deploy/bad");
+  static final String KUSTOMIZATION = "kustomization.yaml";
+
+  private Project() {}
+
+  static String read(Path path) {
+    try {
+      return Files.readString(path);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** The manifest files of k8s/ (every *.yaml and *.yml but the kustomization), sorted. */
+  static List<Path> manifestFiles() {
+    try (Stream<Path> files = Files.list(K8S)) {
+      return files.filter(file -> file.toString().matches(".*\\.ya?ml"))
+          .filter(file -> !file.getFileName().toString().equals(KUSTOMIZATION)).sorted().toList();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** Every document of every manifest file, validated. */
+  static List<Document> manifests() {
+    ManifestValidator validator = new ManifestValidator();
+    List<Document> documents = new ArrayList<>();
+    for (Path file : manifestFiles()) {
+      try {
+        documents.addAll(validator.validateFile(file));
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+    }
+    return documents;
+  }
+
+  static List<String> problems(List<Document> documents) {
+    return documents.stream().flatMap(document -> document.problems().stream()).toList();
+  }
+
+  static Dockerfile dockerfile() {
+    return new Dockerfile(read(DOCKERFILE));
+  }
+
+  /** The numeric uid of the final stage's USER, or null. */
+  static Long imageUid(Dockerfile dockerfile) {
+    Dockerfile.Instruction user = dockerfile.finalStage() == null ? null : dockerfile.finalStage().last("USER");
+    String uid = user == null ? "" : user.arguments().split(":")[0];
+    return uid.matches("\\d+") ? Long.valueOf(uid) : null;
+  }
+}
