@@ -2,10 +2,10 @@ package io.keepgate.proxy;
 
 import io.vertx.core.MultiMap;
 import io.vertx.core.http.HttpHeaders;
-import java.util.HashSet;
-import java.util.Locale;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeSet;
 
 /**
  * Copies end-to-end headers from one message to another, dropping hop-by-hop headers (RFC 9110
@@ -15,7 +15,8 @@ import java.util.Set;
  * <p>Threading: stateless.
  */
 final class HopByHopHeaders {
-  private static final Set<String> ALWAYS = Set.of(
+  /** Case-insensitive, so the per-request check allocates nothing. */
+  private static final Set<String> ALWAYS = caseInsensitive(
       "connection", "keep-alive", "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade",
       "proxy-authenticate", "proxy-authorization");
 
@@ -25,22 +26,28 @@ final class HopByHopHeaders {
   static void copyEndToEnd(MultiMap from, MultiMap to) {
     Set<String> named = namedInConnection(from);
     for (Map.Entry<String, String> header : from) {
-      String name = header.getKey().toLowerCase(Locale.ROOT);
+      String name = header.getKey();
       if (!ALWAYS.contains(name) && (named == null || !named.contains(name))) {
-        to.add(header.getKey(), header.getValue());
+        to.add(name, header.getValue());
       }
     }
   }
 
-  /** Header names listed in Connection, lower case, or {@code null} if it names none. */
+  private static Set<String> caseInsensitive(String... names) {
+    Set<String> set = new TreeSet<>(String.CASE_INSENSITIVE_ORDER);
+    set.addAll(List.of(names));
+    return set;
+  }
+
+  /** Header names listed in Connection (case-insensitive set), or {@code null} when there is no Connection header. */
   private static Set<String> namedInConnection(MultiMap headers) {
     Set<String> named = null;
     for (String value : headers.getAll(HttpHeaders.CONNECTION)) {
       for (String token : value.split(",")) {
-        String name = token.trim().toLowerCase(Locale.ROOT);
+        String name = token.trim();
         if (!name.isEmpty()) {
           if (named == null) {
-            named = new HashSet<>();
+            named = new TreeSet<>(String.CASE_INSENSITIVE_ORDER);
           }
           named.add(name);
         }
