@@ -40,12 +40,24 @@ public final class GatewayMetrics {
   private final Counter reloadsApplied;
   private final Counter reloadsRejected;
   private final AtomicInteger configVersion = new AtomicInteger(1);
+  private final AtomicInteger clientConnections = new AtomicInteger();
 
   public GatewayMetrics(MeterRegistry registry) {
     this.registry = registry;
     this.reloadsApplied = Counter.builder(CONFIG_RELOADS).tag(TAG_RESULT, "applied").register(registry);
     this.reloadsRejected = Counter.builder(CONFIG_RELOADS).tag(TAG_RESULT, "rejected").register(registry);
     Gauge.builder(CONFIG_VERSION, configVersion, AtomicInteger::get).register(registry);
+    Gauge.builder(CLIENT_CONNECTIONS, clientConnections, AtomicInteger::get).register(registry);
+  }
+
+  /** A client connection opened on the proxy listener. */
+  public void clientConnectionOpened() {
+    clientConnections.incrementAndGet();
+  }
+
+  /** A client connection closed. */
+  public void clientConnectionClosed() {
+    clientConnections.decrementAndGet();
   }
 
   public MeterRegistry registry() {

@@ -26,6 +26,8 @@ public final class MetricNames {
   /** Histogram {@code keepgate_request_duration_seconds{route,code}}: first byte in to last byte out. */
   public static final String REQUEST_DURATION = "keepgate.request.duration";
 
+  /** Gauge {@code keepgate_client_connections}: client connections open on the proxy listener. */
+  public static final String CLIENT_CONNECTIONS = "keepgate.client.connections";
   /** Counter {@code keepgate_config_reloads_total{result="applied|rejected"}}. */
   public static final String CONFIG_RELOADS = "keepgate.config.reloads";
   /** Gauge {@code keepgate_config_version}: 1 at start, one more per applied reload. */

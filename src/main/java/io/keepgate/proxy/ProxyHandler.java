@@ -28,6 +28,10 @@ public final class ProxyHandler implements Handler<HttpServerRequest> {
     this.accessLog = accessLog;
   }
 
+  GatewayMetrics metrics() {
+    return metrics;
+  }
+
   @Override
   public void handle(HttpServerRequest request) {
     new ProxyExchange(request, routes.get(), metrics, accessLog).start();

@@ -48,7 +48,7 @@ public final class ProxyVerticle extends VerticleBase {
     HttpServer server = vertx.createHttpServer(options)
         .requestHandler(handler)
         .invalidRequestHandler(handler::handleInvalid)
-        .connectionHandler(new ClientConnectionSetup(options, config.headerReadTimeout()));
+        .connectionHandler(new ClientConnectionSetup(options, config.headerReadTimeout(), handler.metrics()));
     return server.listen().onSuccess(onListening::accept);
   }
 }

@@ -172,7 +172,9 @@ class AdminIT {
             one(samples, routeLabels, "keepgate_request_duration_seconds_sum", "route", "api", "code", "200").value() > 0);
 
         assertFalse(find(samples, "jvm_memory_used_bytes").isEmpty(), "a standard JVM meter");
-        assertTrue(samples.stream().anyMatch(s -> s.name().startsWith("vertx_http_server_")), "a Vert.x HTTP server meter");
+        assertTrue(samples.stream().anyMatch(s -> s.name().startsWith("vertx_pool_")), "a Vert.x pool meter");
+        assertTrue(samples.stream().anyMatch(s -> s.name().equals("keepgate_client_connections")),
+            "open client connections");
 
         String text = gateway.admin("/metrics").body();
         assertFalse(text.contains(marker), "a request path or query appears in /metrics");
