@@ -25,6 +25,11 @@ import java.util.Map;
 public final class Upstreams {
   /** Upstream response heads larger than this are a protocol error (502). */
   private static final int MAX_RESPONSE_HEADER_BYTES = 65536;
+  /**
+   * Body chunks up to this size come out of one socket read: each chunk becomes one write to the
+   * client, so 8 KiB chunks (the Vert.x default) meant eight writes for a 64 KiB body.
+   */
+  private static final int MAX_RESPONSE_CHUNK_BYTES = 65536;
 
   private final Map<String, Upstream> byName;
 
@@ -98,6 +103,7 @@ public final class Upstreams {
         .setTcpNoDelay(true)
         .setTcpKeepAlive(config.tcpKeepAlive().enabled())
         .setMaxHeaderSize(MAX_RESPONSE_HEADER_BYTES)
+        .setMaxChunkSize(MAX_RESPONSE_CHUNK_BYTES)
         .setDecompressionSupported(false)
         .setName(config.name());
   }
