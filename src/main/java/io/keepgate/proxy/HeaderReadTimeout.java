@@ -39,17 +39,32 @@ final class HeaderReadTimeout {
     pipeline.addAfter(ClientConnectionSetup.DECODER, "keepgate-head-decoded", clock.onDecoded);
   }
 
+  /**
+   * The clock of one connection. A head that arrives whole in one read (the usual case) never
+   * schedules a timer: the first byte's time is noted, and a timer is armed only when a read
+   * completes with the head still incomplete.
+   */
   private final class HeadClock {
     private boolean awaitingHead = true;
+    private long headStartNanos = -1;
     private ScheduledFuture<?> timer;
 
     final ChannelInboundHandlerAdapter onBytes = new ChannelInboundHandlerAdapter() {
       @Override
       public void channelRead(ChannelHandlerContext ctx, Object msg) {
-        if (awaitingHead && timer == null && msg instanceof ByteBuf) {
-          timer = ctx.executor().schedule(() -> expire(ctx), timeoutNanos, TimeUnit.NANOSECONDS);
+        if (awaitingHead && headStartNanos < 0 && msg instanceof ByteBuf) {
+          headStartNanos = System.nanoTime();
         }
         ctx.fireChannelRead(msg);
+      }
+
+      @Override
+      public void channelReadComplete(ChannelHandlerContext ctx) {
+        if (awaitingHead && headStartNanos >= 0 && timer == null) {
+          long remaining = timeoutNanos - (System.nanoTime() - headStartNanos);
+          timer = ctx.executor().schedule(() -> expire(ctx), Math.max(0, remaining), TimeUnit.NANOSECONDS);
+        }
+        ctx.fireChannelReadComplete();
       }
 
       @Override
@@ -64,6 +79,7 @@ final class HeaderReadTimeout {
       public void channelRead(ChannelHandlerContext ctx, Object msg) {
         if (msg instanceof HttpRequest) {
           awaitingHead = false;
+          headStartNanos = -1;
           cancel();
         }
         if (msg instanceof LastHttpContent) {

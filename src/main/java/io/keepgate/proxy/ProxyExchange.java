@@ -285,13 +285,15 @@ final class ProxyExchange {
     if (finished || response.ended() || clientHasWholeResponse()) {
       return; // nothing was cut short: the upstream response ends normally and finishes the exchange
     }
+    // Finish first: the reset below fails the upstream response at once, and that failure is the
+    // client's doing, not the backend's; it must neither count against the endpoint nor be retried.
+    finish(499); // nginx's convention for "client closed request"
     if (upstreamRequest != null) {
       upstreamRequest.reset();
     }
     if (lease != null) {
       lease.discard(CloseReason.ERROR);
     }
-    finish(499); // nginx's convention for "client closed request"
   }
 
   /** A one-line plain-text error, unless the response already started; then the connection is cut. */

@@ -568,10 +568,15 @@ public final class EndpointPool {
   private void onHome(Runnable action) {
     if (Vertx.currentContext() == home) {
       action.run();
+    } else if (((ContextInternal) home).nettyEventLoop().inEventLoop()) {
+      // another context on the home loop's own thread (always so with one event loop): run it
+      // now with the home context current, instead of queueing a task per acquire and release
+      ((ContextInternal) home).dispatch(v -> action.run());
     } else {
       home.runOnContext(v -> action.run());
     }
   }
+
 
   private static String connectFailureMessage(Throwable cause) {
     String message = cause.getMessage();

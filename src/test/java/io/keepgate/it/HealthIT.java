@@ -119,4 +119,29 @@ class HealthIT {
       }
     }
   }
+
+  @Test
+  void clientsThatGiveUpNeverEjectAHealthyBackendNorOpenExtraConnections() throws Exception {
+    try (CountingBackend backend = CountingBackend.start()) {
+      backend.handler(request -> backend.vertx().setTimer(500, id -> request.response().end("late")));
+      JsonObject config = GatewayHarness.config(backend.endpoint());
+      config.getJsonObject("server").put("eventLoops", 1);
+      GatewayHarness.upstream(config).put("healthCheck", new JsonObject().put("unhealthyThreshold", 2));
+      try (GatewayHarness gateway = GatewayHarness.start(config)) {
+        for (int i = 0; i < 5; i++) {
+          int abandoned = i + 1;
+          try (RawClient client = new RawClient(gateway.port())) {
+            client.send("GET /slow HTTP/1.1\r\nHost: test\r\n\r\n");
+            Await.equal("the request reached the backend", Duration.ofSeconds(5), abandoned, backend::requests);
+          } // and the client leaves before the answer
+          Await.equal("the abandoned request is finished as 499", Duration.ofSeconds(5), (double) abandoned,
+              () -> gateway.metric("keepgate_requests_total", "code=\"499\""));
+        }
+        JsonObject pool = gateway.pool(backend.endpoint());
+        assertEquals(true, pool.getBoolean("healthy"), "a client's abort is not a backend failure: " + pool);
+        assertEquals(0, pool.getInteger("retries"), "nothing is retried for a client that left");
+        assertEquals(5, backend.accepted(), "one upstream connection per abandoned exchange, none extra");
+      }
+    }
+  }
 }
