@@ -146,7 +146,7 @@ public final class EndpointPool {
     return done.future();
   }
 
-  /** Runs {@code action} with each live connection, on the home loop; for tests and diagnostics. */
+  /** Every live connection (idle and leased), read on the home loop; for tests and diagnostics. */
   public Future<List<HttpClientConnection>> connectionsForTest() {
     Promise<List<HttpClientConnection>> promise = Promise.promise();
     onHome(() -> {

@@ -13,7 +13,6 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
 import java.io.BufferedInputStream;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -239,7 +238,7 @@ class StreamingIT {
    * checking status, Content-Length, and the generated pattern's CRC; returns the body length.
    */
   private static long readBody(InputStream in, long expected) throws IOException {
-    RawClient.Response head = new RawClient.Response(readHead(in), "");
+    RawClient.Response head = new RawClient.Response(RawClient.readHead(in), "");
     assertEquals(200, head.status(), head.head());
     assertEquals(Long.toString(expected), head.header("content-length"), head.head());
     byte[] buffer = new byte[256 * 1024];
@@ -256,23 +255,9 @@ class StreamingIT {
   }
 
   private static RawClient.Response readResponse(InputStream in) throws IOException {
-    RawClient.Response head = new RawClient.Response(readHead(in), "");
+    RawClient.Response head = new RawClient.Response(RawClient.readHead(in), "");
     int length = Integer.parseInt(head.header("content-length"));
     return new RawClient.Response(head.head(), new String(in.readNBytes(length), StandardCharsets.ISO_8859_1));
-  }
-
-  private static String readHead(InputStream in) throws IOException {
-    ByteArrayOutputStream head = new ByteArrayOutputStream();
-    int state = 0;
-    while (state < 4) {
-      int b = in.read();
-      if (b < 0) {
-        throw new IOException("connection closed after " + head.size() + " bytes of head: " + head);
-      }
-      head.write(b);
-      state = (b == '\r' && (state == 0 || state == 2)) || (b == '\n' && (state == 1 || state == 3)) ? state + 1 : 0;
-    }
-    return head.toString(StandardCharsets.ISO_8859_1);
   }
 
   private Socket connect(int receiveBufferBytes) throws IOException {

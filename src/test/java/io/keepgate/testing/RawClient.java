@@ -57,6 +57,11 @@ public final class RawClient implements AutoCloseable {
 
   /** Reads a head (up to and including the blank line). */
   public String readHead() throws IOException {
+    return readHead(in);
+  }
+
+  /** Reads a head (up to and including the blank line) from any stream. */
+  public static String readHead(InputStream in) throws IOException {
     ByteArrayOutputStream head = new ByteArrayOutputStream();
     int state = 0;
     while (state < 4) {
