@@ -47,6 +47,8 @@ final class ProxyExchange {
   private long upstreamStartNanos = -1;
   private boolean retried;
   private boolean finished;
+  /** Whether the request carries a body (framing validated by StrictRequestDecoder). */
+  private final boolean hasBody;
   /** Whether the client's body has been read in full (trivially so for a bodyless request). */
   private boolean requestBodyRead;
   /** The response body length the client was promised (Content-Length), or -1 when delimited otherwise. */
@@ -58,10 +60,13 @@ final class ProxyExchange {
     this.routes = routes;
     this.metrics = metrics;
     this.accessLog = accessLog;
+    this.hasBody = request.headers().contains(HttpHeaders.TRANSFER_ENCODING)
+        || (request.headers().contains(HttpHeaders.CONTENT_LENGTH)
+            && !"0".equals(request.headers().get(HttpHeaders.CONTENT_LENGTH)));
   }
 
   void start() {
-    requestBodyRead = !hasBody();
+    requestBodyRead = !hasBody;
     HostAndPort authority = request.authority();
     route = routes.match(authority != null ? authority.host() : "", request.path(), request.method());
     if (route == null) {
@@ -133,7 +138,7 @@ final class ProxyExchange {
         }
       });
       long responseTimeout = route.upstream().config().responseTimeout().toMillis();
-      if (hasBody()) {
+      if (hasBody) {
         sendBody(responseTimeout);
       } else {
         upstreamRequest.idleTimeout(responseTimeout);
@@ -152,11 +157,7 @@ final class ProxyExchange {
     return headers;
   }
 
-  private boolean hasBody() {
-    return request.headers().contains(HttpHeaders.TRANSFER_ENCODING)
-        || (request.headers().contains(HttpHeaders.CONTENT_LENGTH)
-            && !"0".equals(request.headers().get(HttpHeaders.CONTENT_LENGTH)));
-  }
+
 
   /** Streams the client body upstream; the response timeout starts once it is all sent. */
   private void sendBody(long responseTimeout) {
@@ -271,7 +272,7 @@ final class ProxyExchange {
       pool.reportFailure("response timeout");
       respondError(504, "upstream response timeout after "
           + route.upstream().config().responseTimeout().toMillis() + " ms", false);
-    } else if (lease.reused() && !retried && !hasBody() && isIdempotent(request.method())) {
+    } else if (lease.reused() && !retried && !hasBody && isIdempotent(request.method())) {
       retried = true; // the keep-alive race: the backend closed this idle connection as we reused it
       pool.countRetry();
       acquire();
