@@ -6,6 +6,7 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.DecoderResult;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.util.ReferenceCountUtil;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.impl.VertxHttpRequestDecoder;
@@ -23,6 +24,8 @@ import java.util.List;
 final class StrictRequestDecoder extends VertxHttpRequestDecoder {
   private final ByteBuf head;
   private boolean awaitingHead = true;
+  /** The head being decoded did not fit {@link #head}: it is refused, never let through unjudged. */
+  private boolean headOverflow;
   /** After a refused head nothing more is decoded: the connection is being closed. */
   private boolean refused;
 
@@ -42,9 +45,11 @@ final class StrictRequestDecoder extends VertxHttpRequestDecoder {
     super.decode(ctx, buffer, out);
     if (awaitingHead) {
       int consumed = buffer.readerIndex() - from;
-      if (consumed > head.writableBytes()) {
-        head.clear(); // over the size limits: Netty itself fails this head with 414/431
-      } else {
+      // maxWritableBytes, not writableBytes: the buffer grows from 256 bytes up to the head limit
+      if (consumed > head.maxWritableBytes()) {
+        headOverflow = true; // over the size limits: refused below if Netty has not refused it already
+        head.clear();
+      } else if (!headOverflow) {
         head.writeBytes(buffer, from, consumed);
       }
     }
@@ -69,7 +74,11 @@ final class StrictRequestDecoder extends VertxHttpRequestDecoder {
   private boolean judge(HttpRequest request) {
     awaitingHead = false;
     boolean acceptable = request.decoderResult().isSuccess();
-    if (acceptable && head.isReadable()) {
+    if (acceptable && headOverflow) {
+      request.setDecoderResult(DecoderResult.failure(
+          new TooLongHttpHeaderException("request head larger than " + head.maxCapacity() + " bytes")));
+      acceptable = false;
+    } else if (acceptable) {
       byte[] bytes = new byte[head.readableBytes()];
       head.getBytes(head.readerIndex(), bytes);
       String reason = RequestHeadValidator.rejectReason(bytes);
@@ -79,6 +88,7 @@ final class StrictRequestDecoder extends VertxHttpRequestDecoder {
       }
     }
     head.clear();
+    headOverflow = false;
     return acceptable;
   }
 

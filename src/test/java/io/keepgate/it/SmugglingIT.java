@@ -7,13 +7,15 @@ import io.keepgate.testing.CountingBackend;
 import io.keepgate.testing.GatewayHarness;
 import io.keepgate.testing.RawClient;
 import java.io.IOException;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.stream.IntStream;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
@@ -44,48 +46,93 @@ class SmugglingIT {
     backend.close();
   }
 
-  static List<String[]> refusedHeads() {
-    List<String[]> cases = new ArrayList<>();
-    String h = "Host: test\r\n";
-    cases.add(new String[] {"CL.TE smuggling", "POST / HTTP/1.1\r\n" + h + "Content-Length: 35\r\nTransfer-Encoding: chunked\r\n\r\n"
-        + "0\r\n\r\nGET /smuggled HTTP/1.1\r\nX: y\r\n\r\n", "400"});
-    cases.add(new String[] {"TE.CL smuggling", "POST / HTTP/1.1\r\n" + h + "Transfer-Encoding: chunked\r\nContent-Length: 4\r\n\r\n"
-        + "5c\r\nGET /smuggled HTTP/1.1\r\nHost: test\r\nContent-Length: 15\r\n\r\nx=1\r\n0\r\n\r\n", "400"});
-    cases.add(new String[] {"two different Content-Length", "POST / HTTP/1.1\r\n" + h + "Content-Length: 3\r\nContent-Length: 40\r\n\r\nabc", "400"});
-    cases.add(new String[] {"signed Content-Length", "POST / HTTP/1.1\r\n" + h + "Content-Length: +3\r\n\r\nabc", "400"});
-    cases.add(new String[] {"Content-Length with spaces", "POST / HTTP/1.1\r\n" + h + "Content-Length: 1 3\r\n\r\nabc", "400"});
-    cases.add(new String[] {"non-digit Content-Length", "POST / HTTP/1.1\r\n" + h + "Content-Length: 3a\r\n\r\nabc", "400"});
-    cases.add(new String[] {"xchunked", "POST / HTTP/1.1\r\n" + h + "Transfer-Encoding: xchunked\r\n\r\n0\r\n\r\n", "400"});
-    cases.add(new String[] {"chunked, identity", "POST / HTTP/1.1\r\n" + h + "Transfer-Encoding: chunked, identity\r\n\r\n0\r\n\r\n", "400"});
-    cases.add(new String[] {"duplicated Transfer-Encoding", "POST / HTTP/1.1\r\n" + h + "Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", "400"});
-    cases.add(new String[] {"obs-fold", "GET / HTTP/1.1\r\n" + h + "X-A: 1\r\n Transfer-Encoding: chunked\r\n\r\n", "400"});
-    cases.add(new String[] {"whitespace before colon", "POST / HTTP/1.1\r\n" + h + "Transfer-Encoding : chunked\r\n\r\n0\r\n\r\n", "400"});
-    cases.add(new String[] {"bare LF", "GET / HTTP/1.1\n" + h + "\r\n", "400"});
-    cases.add(new String[] {"bare CR", "GET / HTTP/1.1\r\nHost: test\rX: y\r\n\r\n", "400"});
-    cases.add(new String[] {"NUL in header value", "GET / HTTP/1.1\r\n" + h + "X-A: a\u0000b\r\n\r\n", "400"});
-    cases.add(new String[] {"control character in header name", "GET / HTTP/1.1\r\n" + h + "X\u0007A: b\r\n\r\n", "400"});
-    cases.add(new String[] {"extra spaces in request line", "GET  /  HTTP/1.1\r\n" + h + "\r\n", "400"});
-    cases.add(new String[] {"absolute-form URI to another host", "GET http://internal.example/admin HTTP/1.1\r\n" + h + "\r\n", "400"});
-    cases.add(new String[] {"no Host in HTTP/1.1", "GET / HTTP/1.1\r\n\r\n", "400"});
-    cases.add(new String[] {"headers over maxHeaderBytes", "GET / HTTP/1.1\r\n" + h + "X-Big: " + "a".repeat(4000) + "\r\n\r\n", "431"});
-    cases.add(new String[] {"request line over maxRequestLineBytes", "GET /" + "a".repeat(2000) + " HTTP/1.1\r\n" + h + "\r\n", "414"});
-    return cases;
+  /** Head sizes each refusal is tried at: the refusal must not depend on where the head ends up. */
+  private static final int[] HEAD_SIZES = {100, 300, 1000, 1900};
+
+  /**
+   * A refused request. {@code {pad}} marks where padding header lines go to grow the head to a
+   * given size; a vector without it is about size itself and is sent as it is.
+   */
+  record Vector(String name, String payload, int status) {
+    String padded(int headBytes) {
+      int at = payload.indexOf("{pad}");
+      if (at < 0) {
+        return payload;
+      }
+      String bare = payload.replace("{pad}", "");
+      int headEnd = bare.indexOf("\r\n\r\n");
+      int missing = headBytes - (headEnd < 0 ? bare.length() : headEnd + 4);
+      String pad = missing > 20 ? "User-Agent: " + "a".repeat(missing - 14) + "\r\n" : "";
+      return payload.replace("{pad}", pad);
+    }
   }
 
-  @ParameterizedTest(name = "{0}")
-  @MethodSource("refusedHeads")
-  void refusedBeforeAnythingReachesTheBackend(String name, String payload, String expectedStatus) throws Exception {
+  static List<Vector> vectors() {
+    String h = "Host: test\r\n";
+    return List.of(
+        new Vector("CL.TE smuggling", "POST / HTTP/1.1\r\n{pad}" + h + "Content-Length: 35\r\nTransfer-Encoding: chunked\r\n\r\n"
+            + "0\r\n\r\nGET /smuggled HTTP/1.1\r\nX: y\r\n\r\n", 400),
+        new Vector("TE.CL smuggling", "POST / HTTP/1.1\r\n{pad}" + h + "Transfer-Encoding: chunked\r\nContent-Length: 4\r\n\r\n"
+            + "5c\r\nGET /smuggled HTTP/1.1\r\nHost: test\r\nContent-Length: 15\r\n\r\nx=1\r\n0\r\n\r\n", 400),
+        new Vector("two different Content-Length", "POST / HTTP/1.1\r\n{pad}" + h + "Content-Length: 3\r\nContent-Length: 40\r\n\r\nabc", 400),
+        new Vector("signed Content-Length", "POST / HTTP/1.1\r\n{pad}" + h + "Content-Length: +3\r\n\r\nabc", 400),
+        new Vector("Content-Length with spaces", "POST / HTTP/1.1\r\n{pad}" + h + "Content-Length: 1 3\r\n\r\nabc", 400),
+        new Vector("non-digit Content-Length", "POST / HTTP/1.1\r\n{pad}" + h + "Content-Length: 3a\r\n\r\nabc", 400),
+        new Vector("xchunked", "POST / HTTP/1.1\r\n{pad}" + h + "Transfer-Encoding: xchunked\r\n\r\n0\r\n\r\n", 400),
+        new Vector("chunked, identity", "POST / HTTP/1.1\r\n{pad}" + h + "Transfer-Encoding: chunked, identity\r\n\r\n0\r\n\r\n", 400),
+        new Vector("duplicated Transfer-Encoding", "POST / HTTP/1.1\r\n{pad}" + h + "Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 400),
+        new Vector("obs-fold", "GET / HTTP/1.1\r\n{pad}" + h + "X-A: 1\r\n Transfer-Encoding: chunked\r\n\r\n", 400),
+        new Vector("whitespace before colon", "POST / HTTP/1.1\r\n{pad}" + h + "Transfer-Encoding : chunked\r\n\r\n0\r\n\r\n", 400),
+        new Vector("bare LF", "GET / HTTP/1.1\r\n{pad}" + h + "X-A: 1\n\r\n", 400),
+        new Vector("bare CR", "GET / HTTP/1.1\r\n{pad}Host: test\rX: y\r\n\r\n", 400),
+        new Vector("NUL in header value", "GET / HTTP/1.1\r\n{pad}" + h + "X-A: a\u0000b\r\n\r\n", 400),
+        new Vector("control character in header name", "GET / HTTP/1.1\r\n{pad}" + h + "X\u0007A: b\r\n\r\n", 400),
+        new Vector("extra spaces in request line", "GET  /  HTTP/1.1\r\n{pad}" + h + "\r\n", 400),
+        new Vector("absolute-form URI to another host", "GET http://internal.example/admin HTTP/1.1\r\n{pad}" + h + "\r\n", 400),
+        new Vector("no Host in HTTP/1.1", "GET / HTTP/1.1\r\n{pad}\r\n", 400),
+        new Vector("second Host", "GET / HTTP/1.1\r\n{pad}" + h + "Host: other\r\n\r\n", 400),
+        new Vector("headers over maxHeaderBytes", "GET / HTTP/1.1\r\n" + h + "X-Big: " + "a".repeat(4000) + "\r\n\r\n", 431),
+        new Vector("request line over maxRequestLineBytes", "GET /" + "a".repeat(2000) + " HTTP/1.1\r\n" + h + "\r\n", 414));
+  }
+
+  /** Every vector at every head size, sent in one write and one byte per write. */
+  static Stream<Arguments> refusals() {
+    return vectors().stream().flatMap(v -> v.payload().contains("{pad}")
+        ? IntStream.of(HEAD_SIZES).boxed().flatMap(size -> Stream.of(
+            Arguments.of(v.name(), size, false, v.padded(size), v.status()),
+            Arguments.of(v.name(), size, true, v.padded(size), v.status())))
+        : Stream.of(Arguments.of(v.name(), v.payload().length(), false, v.payload(), v.status()),
+            Arguments.of(v.name(), v.payload().length(), true, v.payload(), v.status())));
+  }
+
+  @ParameterizedTest(name = "{0}, head of {1} bytes, byte by byte: {2}")
+  @MethodSource("refusals")
+  void refusedBeforeAnythingReachesTheBackendWhateverTheHeadSizeAndSplit(String name, int headBytes,
+      boolean byteByByte, String payload, int expectedStatus) throws Exception {
     int acceptedBefore = backend.accepted();
     int requestsBefore = backend.requests();
     try (RawClient client = new RawClient(gateway.port())) {
-      client.send(payload);
+      if (byteByByte) {
+        client.sendByteByByte(payload);
+      } else {
+        client.send(payload);
+      }
       RawClient.Response response = client.readResponse();
-      assertEquals(Integer.parseInt(expectedStatus), response.status(), name + ": " + response.head());
+      assertEquals(expectedStatus, response.status(), name + ": " + response.head());
       assertTrue(response.body().length() > 0 && response.body().endsWith("\n"), "a one-line reason: " + response.body());
       assertTrue(client.closedByServer(), name + ": the connection is closed");
     }
     assertEquals(requestsBefore, backend.requests(), name + ": the backend saw no request; it saw " + seenByBackend);
     assertEquals(acceptedBefore, backend.accepted(), name + ": keepgate did not even connect upstream");
+  }
+
+  @Test
+  void paddingGrowsTheHeadToTheSizeAsked() {
+    Vector vector = vectors().get(0);
+    for (int size : HEAD_SIZES) {
+      String padded = vector.padded(size);
+      assertEquals(size, padded.indexOf("\r\n\r\n") + 4, "head size of the padded vector");
+    }
   }
 
   @Test

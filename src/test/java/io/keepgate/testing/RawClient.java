@@ -20,6 +20,7 @@ public final class RawClient implements AutoCloseable {
   public RawClient(int port) throws IOException {
     socket = new Socket("127.0.0.1", port);
     socket.setSoTimeout(10_000);
+    socket.setTcpNoDelay(true); // small writes leave as written: tests split requests on purpose
     in = socket.getInputStream();
     out = socket.getOutputStream();
   }
@@ -27,6 +28,23 @@ public final class RawClient implements AutoCloseable {
   public RawClient send(String text) throws IOException {
     out.write(text.getBytes(StandardCharsets.ISO_8859_1));
     out.flush();
+    return this;
+  }
+
+  /**
+   * Sends the text one byte per write, so the server sees the message split at every byte (as far
+   * as the kernel keeps the writes apart). Stops early, without failing, if the server closes.
+   */
+  public RawClient sendByteByByte(String text) throws IOException {
+    byte[] bytes = text.getBytes(StandardCharsets.ISO_8859_1);
+    try {
+      for (byte b : bytes) {
+        out.write(b);
+        out.flush();
+      }
+    } catch (IOException closedByServer) {
+      // a refusal may close the connection before the last bytes are sent; the response is still readable
+    }
     return this;
   }
 
