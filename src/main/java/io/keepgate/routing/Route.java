@@ -2,25 +2,20 @@ package io.keepgate.routing;
 
 import io.keepgate.config.RouteConfig;
 import io.keepgate.upstream.Upstream;
-import io.vertx.core.http.HttpMethod;
 
 /**
- * A compiled route: match criteria plus the upstream it forwards to.
+ * A compiled route: match criteria plus the upstream it forwards to. Matching itself is done by
+ * {@link RouteTable}, which indexes the criteria of all routes at once.
  *
  * <p>Threading: immutable.
  */
 public final class Route {
   private final RouteConfig config;
   private final Upstream upstream;
-  private final String exactHost;
-  private final String hostSuffix;
 
   Route(RouteConfig config, Upstream upstream) {
     this.config = config;
     this.upstream = upstream;
-    String host = config.match().host();
-    this.exactHost = host.startsWith("*.") ? null : host;
-    this.hostSuffix = host.startsWith("*.") ? host.substring(1) : null;
   }
 
   public String name() {
@@ -34,20 +29,6 @@ public final class Route {
   /** The Host header to send upstream instead of the client's, or empty to keep the client's. */
   public String hostRewrite() {
     return config.hostRewrite();
-  }
-
-  boolean matches(String host, String path, HttpMethod method) {
-    return matchesHost(host)
-        && path.startsWith(config.match().pathPrefix())
-        && (config.match().methods().isEmpty() || config.match().methods().contains(method.name()));
-  }
-
-  private boolean matchesHost(String host) {
-    if (exactHost != null) {
-      return exactHost.isEmpty() || exactHost.equalsIgnoreCase(host);
-    }
-    return host.length() > hostSuffix.length() && host.regionMatches(true, host.length() - hostSuffix.length(),
-        hostSuffix, 0, hostSuffix.length());
   }
 
   /** The path to forward: {@code stripPrefix} removed, never empty. */
