@@ -8,7 +8,9 @@ import io.keepgate.config.HealthCheckConfig;
  * it. Passive outcomes (real traffic) can eject but never readmit: only a probe proves an ejected
  * endpoint is back, since an ejected endpoint gets no traffic.
  *
- * <p>Threading: confined to the owning pool's home event loop. The checker only reports; this
+ * <p>Threading: safe from any thread: traffic on every event loop and the prober report here.
+ * Transitions are serialized by the instance's monitor; {@link #healthy} and the no-failure fast
+ * path of {@link #onTrafficSuccess} read volatile fields only. The checker only reports; this
  * class decides (the caller acts on the returned transition).
  */
 public final class HealthState {
@@ -18,8 +20,8 @@ public final class HealthState {
 
   private final int unhealthyThreshold;
   private final int healthyThreshold;
-  private boolean healthy = true;
-  private int consecutiveFailures;
+  private volatile boolean healthy = true;
+  private volatile int consecutiveFailures;
   private int consecutiveSuccesses;
 
   public HealthState(HealthCheckConfig config) {
@@ -32,7 +34,7 @@ public final class HealthState {
   }
 
   /** A connect failure, reset, timeout or dead peer, seen by traffic or by a probe. */
-  public Transition onFailure() {
+  public synchronized Transition onFailure() {
     consecutiveSuccesses = 0;
     consecutiveFailures++;
     if (healthy && consecutiveFailures >= unhealthyThreshold) {
@@ -44,13 +46,17 @@ public final class HealthState {
 
   /** A completed exchange: clears the failure streak of a healthy endpoint. */
   public void onTrafficSuccess() {
-    if (healthy) {
-      consecutiveFailures = 0;
+    if (consecutiveFailures != 0) {
+      synchronized (this) {
+        if (healthy) {
+          consecutiveFailures = 0;
+        }
+      }
     }
   }
 
   /** Another node's verdict (the probe owner's, or a node that ejected it): adopted as is. */
-  public Transition adopt(boolean verdict) {
+  public synchronized Transition adopt(boolean verdict) {
     consecutiveFailures = 0;
     consecutiveSuccesses = 0;
     if (verdict == healthy) {
@@ -61,7 +67,7 @@ public final class HealthState {
   }
 
   /** A successful active probe. */
-  public Transition onProbeSuccess() {
+  public synchronized Transition onProbeSuccess() {
     consecutiveFailures = 0;
     consecutiveSuccesses++;
     if (!healthy && consecutiveSuccesses >= healthyThreshold) {

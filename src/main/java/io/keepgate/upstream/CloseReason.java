@@ -14,8 +14,12 @@ public enum CloseReason {
   KEEPALIVE_DEAD("keepalive_dead"),
   /** The backend closed it: EOF on the socket or {@code Connection: close} in a response. */
   UPSTREAM_CLOSED("upstream_closed"),
-  /** Any other failure: reset, protocol error, response timeout, client abort mid-exchange. */
+  /** Any other failure: reset, protocol error, response timeout. */
   ERROR("error"),
+  /** The client went away mid-exchange: the response on this connection will never be read. */
+  CLIENT_CLOSED("client_closed"),
+  /** Another event loop needed the permit: an idle connection closed so that one opens where requests wait. */
+  REBALANCED("rebalanced"),
   /** Its endpoint was ejected as unhealthy: its idle connections are closed at once. */
   EJECTED("ejected"),
   /** Retired because this node holds more than its share of {@code maxConnectionsTotal} (a member joined). */
@@ -34,6 +38,13 @@ public enum CloseReason {
     if (error instanceof HttpClosedException) {
       return UPSTREAM_CLOSED; // EOF from the backend mid-exchange, e.g. the keep-alive race
     }
+    String message = error.getMessage();
+    // ETIMEDOUT on an established socket: keepalive probes or TCP_USER_TIMEOUT gave up on the peer
+    return message != null && message.contains("Connection timed out") ? KEEPALIVE_DEAD : ERROR;
+  }
+
+  /** The reason for a connection whose socket failed with {@code error}: a dead peer, or another error. */
+  static CloseReason ofSocketFailure(Throwable error) {
     String message = error.getMessage();
     // ETIMEDOUT on an established socket: keepalive probes or TCP_USER_TIMEOUT gave up on the peer
     return message != null && message.contains("Connection timed out") ? KEEPALIVE_DEAD : ERROR;

@@ -2,6 +2,7 @@ package io.keepgate.upstream;
 
 import java.util.EnumMap;
 import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
 
@@ -23,11 +24,21 @@ public final class EndpointStats {
   /** The endpoint's health verdict; read by the balancer on every request. */
   volatile boolean healthy = true;
   private final EnumMap<CloseReason, LongAdder> closed = new EnumMap<>(CloseReason.class);
+  /** The pools of this endpoint (one per event loop, old and new across a reload): the gauges sum them. */
+  private final CopyOnWriteArrayList<PoolGauges> pools = new CopyOnWriteArrayList<>();
 
   EndpointStats() {
     for (CloseReason reason : CloseReason.values()) {
       closed.put(reason, new LongAdder());
     }
+  }
+
+  void attach(PoolGauges pool) {
+    pools.add(pool);
+  }
+
+  void detach(PoolGauges pool) {
+    pools.remove(pool);
   }
 
   void countClosed(CloseReason reason) {
@@ -36,17 +47,29 @@ public final class EndpointStats {
 
   /** Connections leased to a request right now. */
   public int active() {
-    return active.get();
+    int sum = active.get();
+    for (PoolGauges pool : pools) {
+      sum += pool.active();
+    }
+    return sum;
   }
 
   /** Connections in the pool waiting for a request. */
   public int idle() {
-    return idle.get();
+    int sum = idle.get();
+    for (PoolGauges pool : pools) {
+      sum += pool.idle();
+    }
+    return sum;
   }
 
   /** Requests waiting for a connection. */
   public int pending() {
-    return pending.get();
+    int sum = pending.get();
+    for (PoolGauges pool : pools) {
+      sum += pool.pending();
+    }
+    return sum;
   }
 
   /** Whether the endpoint takes traffic (not ejected). */

@@ -1,6 +1,7 @@
 package io.keepgate.upstream;
 
 import io.keepgate.config.TcpKeepAliveConfig;
+import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.epoll.EpollChannelOption;
@@ -31,6 +32,42 @@ public final class TcpKeepAlive {
   private static final Field UNPOOLED_ACTUAL = unpooledConnectionField();
 
   private TcpKeepAlive() {}
+
+  /** Sets SO_KEEPALIVE and the configured timers on every channel {@code bootstrap} opens. */
+  static void configure(Bootstrap bootstrap, TcpKeepAliveConfig config, boolean epoll) {
+    bootstrap.option(ChannelOption.SO_KEEPALIVE, config.enabled());
+    if (!config.enabled()) {
+      return;
+    }
+    if (epoll) {
+      bootstrap.option(EpollChannelOption.TCP_KEEPIDLE, config.idleSeconds());
+      bootstrap.option(EpollChannelOption.TCP_KEEPINTVL, config.intervalSeconds());
+      bootstrap.option(EpollChannelOption.TCP_KEEPCNT, config.probes());
+      bootstrap.option(EpollChannelOption.TCP_USER_TIMEOUT,
+          (int) Math.min(Integer.MAX_VALUE, config.effectiveUserTimeout().toMillis()));
+    } else {
+      bootstrap.option(NioChannelOption.of(ExtendedSocketOptions.TCP_KEEPIDLE), config.idleSeconds());
+      bootstrap.option(NioChannelOption.of(ExtendedSocketOptions.TCP_KEEPINTERVAL), config.intervalSeconds());
+      bootstrap.option(NioChannelOption.of(ExtendedSocketOptions.TCP_KEEPCOUNT), config.probes());
+    }
+  }
+
+  /** Reads the keepalive settings back from the kernel (getsockopt) for this socket. */
+  public static SocketValues read(Channel channel) {
+    boolean enabled = channel.config().getOption(ChannelOption.SO_KEEPALIVE);
+    if (channel instanceof EpollSocketChannel) {
+      return new SocketValues(enabled,
+          channel.config().getOption(EpollChannelOption.TCP_KEEPIDLE),
+          channel.config().getOption(EpollChannelOption.TCP_KEEPINTVL),
+          channel.config().getOption(EpollChannelOption.TCP_KEEPCNT),
+          channel.config().getOption(EpollChannelOption.TCP_USER_TIMEOUT));
+    }
+    return new SocketValues(enabled,
+        channel.config().getOption(NioChannelOption.of(ExtendedSocketOptions.TCP_KEEPIDLE)),
+        channel.config().getOption(NioChannelOption.of(ExtendedSocketOptions.TCP_KEEPINTERVAL)),
+        channel.config().getOption(NioChannelOption.of(ExtendedSocketOptions.TCP_KEEPCOUNT)),
+        -1);
+  }
 
   /** Sets the configured keepalive timers on the connection's socket. */
   static void apply(HttpClientConnection connection, TcpKeepAliveConfig config) {

@@ -1,0 +1,493 @@
+package io.keepgate.upstream;
+
+import io.keepgate.config.PoolConfig;
+import io.keepgate.internal.Loop;
+import io.keepgate.internal.LoopTimers;
+import io.keepgate.internal.Timeout;
+import io.keepgate.internal.TimeoutList;
+import java.util.ArrayDeque;
+import java.util.Iterator;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * The HTTP keep-alive connections of one event loop to one endpoint. Exchanges on the loop lease
+ * from it without crossing threads; the endpoint's {@link ConnectionPermits} keep
+ * {@code maxConnectionsPerEndpoint} exact for the node across all its loops.
+ *
+ * <p>A request takes the most recently released idle connection (LIFO keeps few connections warm;
+ * {@link #acquireNow}); when none is idle it opens one if a permit is free, else it waits in a
+ * bounded queue for at most {@code pendingTimeout} ({@link #acquireLater}). When this loop has
+ * requests waiting and no permit, loops holding idle connections give one up (closed as
+ * {@code rebalanced}), so a request is never starved while idle capacity sits on another loop.
+ * Idle connections close after {@code idleTimeout}, ahead of the backend's
+ * {@code Keep-Alive: timeout}, after {@code maxLifetime} (minus up to 10 % jitter) or
+ * {@code maxRequestsPerConnection}; every close is counted once, with its reason, when the socket
+ * is gone.
+ *
+ * <p>Threading: confined to its loop (asserted at every entry point); {@link #poke},
+ * {@link #requestDonation}, {@link #shedOverBudget}, {@link #ejected} and {@link #close} may be
+ * called from any thread and hop to the loop. Gauges are published with release stores for readers
+ * on other threads.
+ */
+public final class LoopPool implements LoopTimers.Sweeper, PoolGauges {
+
+  /** A request waiting for a connection. Called back on the pool's loop, at most once. */
+  public interface Waiter {
+    void onLeased(UpstreamConnection connection);
+
+    void onPoolFailure(PoolFailure failure);
+  }
+
+  private final UpstreamEndpoint endpoint;
+  private final PoolConfig config;
+  private final Loop loop;
+  private final Connector connector;
+  private final TimeoutList pendingTimeouts;
+
+  private final ArrayDeque<UpstreamConnection> idle = new ArrayDeque<>();
+  private final ArrayDeque<Pending> waiting = new ArrayDeque<>();
+  private int leased;
+  private int connecting;
+  /** Permits (endpoint and budget) held by connections that are open, opening or closing. */
+  private int held;
+  private boolean hungry;
+  private boolean closed;
+  /** The earliest moment an idle connection may expire: sweeps before it are skipped. */
+  private long nextExpiryNanos = Long.MAX_VALUE;
+  private CompletableFuture<Void> emptied;
+
+  private final AtomicInteger activeGauge = new AtomicInteger();
+  private final AtomicInteger idleGauge = new AtomicInteger();
+  private final AtomicInteger pendingGauge = new AtomicInteger();
+
+  LoopPool(UpstreamEndpoint endpoint, Loop loop, Connector connector) {
+    this.endpoint = endpoint;
+    this.config = endpoint.config().pool();
+    this.loop = loop;
+    this.connector = connector;
+    this.pendingTimeouts = loop.timers().list(config.pendingTimeout());
+  }
+
+  public UpstreamEndpoint endpoint() {
+    return endpoint;
+  }
+
+  Loop loop() {
+    return loop;
+  }
+
+  /** Leases a connection to {@code waiter}: at once when one is idle, later otherwise, or fails it. */
+  public void acquire(Waiter waiter) {
+    UpstreamConnection connection = acquireNow();
+    if (connection != null) {
+      waiter.onLeased(connection);
+    } else {
+      acquireLater(waiter);
+    }
+  }
+
+  /** The fast path: the most recently released idle connection that is still good, leased; else null. */
+  UpstreamConnection acquireNow() {
+    assert loop.inLoop() : "pool used off its event loop";
+    if (closed || !endpoint.health().healthy()) {
+      return null;
+    }
+    long now = loop.now();
+    UpstreamConnection connection;
+    while ((connection = idle.pollFirst()) != null) {
+      CloseReason expiry = expiry(connection, now);
+      if (expiry == null && connection.channel().isActive()) {
+        lease(connection);
+        publishGauges();
+        return connection;
+      }
+      connection.close(expiry != null ? expiry : CloseReason.UPSTREAM_CLOSED);
+    }
+    return null;
+  }
+
+  /** The slow path: queue the waiter, opening a connection for it if a permit is free. */
+  private void acquireLater(Waiter waiter) {
+    if (closed) {
+      waiter.onPoolFailure(new PoolFailure(PoolFailure.Kind.CLOSED, "upstream pool is shutting down"));
+      return;
+    }
+    if (!endpoint.health().healthy()) {
+      waiter.onPoolFailure(endpoint.unhealthy());
+      return;
+    }
+    boolean wantsConnection = connecting < waiting.size() + 1;
+    boolean opening = wantsConnection && openConnection();
+    if (!opening && !endpoint.tryQueue()) {
+      waiter.onPoolFailure(new PoolFailure(PoolFailure.Kind.PENDING_QUEUE_FULL,
+          "pending queue full (" + config.maxPendingRequests() + " requests waiting)"));
+      return;
+    }
+    Pending pending = new Pending(waiter, !opening);
+    waiting.add(pending);
+    pendingTimeouts.arm(pending.timeout, loop.now());
+    if (wantsConnection && !opening) {
+      becomeHungry();
+    }
+    publishGauges();
+  }
+
+  /** The waiter gave up (its client left): it leaves the queue and is never called back. */
+  public void cancel(Waiter waiter) {
+    assert loop.inLoop() : "pool used off its event loop";
+    for (Iterator<Pending> it = waiting.iterator(); it.hasNext(); ) {
+      Pending pending = it.next();
+      if (pending.waiter == waiter) {
+        it.remove();
+        pending.leave();
+        publishGauges();
+        return;
+      }
+    }
+  }
+
+  /** The exchange completed cleanly: the connection may serve another request. */
+  public void recycle(UpstreamConnection connection, int keepAliveTimeoutSeconds) {
+    assert loop.inLoop() : "pool used off its event loop";
+    if (connection.state != UpstreamConnection.State.LEASED) {
+      return; // it closed under the exchange: counted already
+    }
+    connection.bind(null);
+    leased--;
+    endpoint.health().onSuccess();
+    long now = loop.now();
+    CloseReason retire = retirement(connection, now, keepAliveTimeoutSeconds);
+    if (retire != null) {
+      connection.close(retire);
+    } else {
+      connection.state = UpstreamConnection.State.IDLE;
+      connection.idleSinceNanos = now;
+      if (!connection.channel().config().isAutoRead()) {
+        connection.channel().config().setAutoRead(true); // an idle connection must see its EOF
+      }
+      idle.push(connection);
+      nextExpiryNanos = Math.min(nextExpiryNanos, expiresAt(connection));
+      dispatch();
+    }
+    publishGauges();
+  }
+
+  /** The connection must not be reused: it closes, counted with this reason. */
+  public void discard(UpstreamConnection connection, CloseReason reason) {
+    assert loop.inLoop() : "pool used off its event loop";
+    if (connection.state == UpstreamConnection.State.LEASED) {
+      connection.bind(null);
+      leased--;
+      connection.close(reason);
+      publishGauges();
+    }
+  }
+
+  /** Why an idle connection must close now, or null if it may stay. */
+  private CloseReason expiry(UpstreamConnection connection, long now) {
+    if (now - connection.retireAtNanos >= 0) {
+      return CloseReason.MAX_LIFETIME;
+    }
+    if (now - connection.idleSinceNanos >= config.idleTimeout().toNanos() || now - connection.keepAliveDeadlineNanos >= 0) {
+      return CloseReason.IDLE_TIMEOUT;
+    }
+    return null;
+  }
+
+  private long expiresAt(UpstreamConnection connection) {
+    return Math.min(connection.retireAtNanos,
+        Math.min(connection.idleSinceNanos + config.idleTimeout().toNanos(), connection.keepAliveDeadlineNanos));
+  }
+
+  /** Why a connection coming back from an exchange must retire instead of idling, or null. */
+  private CloseReason retirement(UpstreamConnection connection, long now, int keepAliveTimeoutSeconds) {
+    if (closed) {
+      return CloseReason.SHUTDOWN;
+    }
+    if (endpoint.overBudget()) {
+      return CloseReason.BUDGET; // this node holds more than its share: retire it now that it is idle
+    }
+    if (config.maxRequestsPerConnection() > 0 && connection.requestsServed >= config.maxRequestsPerConnection()) {
+      return CloseReason.MAX_REQUESTS;
+    }
+    if (now - connection.retireAtNanos >= 0) {
+      return CloseReason.MAX_LIFETIME;
+    }
+    connection.keepAliveDeadlineNanos = KeepAliveHeader.deadline(now, keepAliveTimeoutSeconds);
+    if (connection.keepAliveDeadlineNanos - now <= 0) {
+      return CloseReason.IDLE_TIMEOUT;
+    }
+    if (waiting.isEmpty() && endpoint.hungryElsewhere(this)) {
+      return CloseReason.REBALANCED; // requests wait on another loop that has no permit left
+    }
+    return null;
+  }
+
+  private void lease(UpstreamConnection connection) {
+    connection.state = UpstreamConnection.State.LEASED;
+    connection.requestsServed++;
+    leased++;
+    endpoint.stats().requests.increment();
+  }
+
+  /** Serves waiters from idle connections, opening new ones while permits allow. */
+  private void dispatch() {
+    while (!waiting.isEmpty()) {
+      UpstreamConnection connection = acquireNow();
+      if (connection != null) {
+        Pending next = waiting.poll();
+        next.leave();
+        next.waiter.onLeased(connection);
+      } else if (connecting >= waiting.size() || closed || !openConnection()) {
+        break;
+      }
+    }
+    if (waiting.isEmpty()) {
+      stopBeingHungry();
+    }
+  }
+
+  /** Takes the permits and starts a connect; false when a limit is reached. */
+  private boolean openConnection() {
+    if (closed || !endpoint.health().healthy() || !endpoint.takePermits(this)) {
+      return false;
+    }
+    held++;
+    connecting++;
+    connector.connect(this);
+    return true;
+  }
+
+  /** A connect this pool started succeeded. */
+  void onConnected(UpstreamConnection connection) {
+    assert loop.inLoop() : "pool used off its event loop";
+    connecting--;
+    endpoint.stats().opened.increment();
+    long lifetime = config.maxLifetime().toNanos();
+    if (lifetime > 0) {
+      connection.retireAtNanos = connection.openedAtNanos + lifetime
+          - ThreadLocalRandom.current().nextLong(lifetime / 10 + 1);
+    }
+    if (closed) {
+      connection.close(CloseReason.SHUTDOWN);
+      return;
+    }
+    Pending next = waiting.poll();
+    if (next != null) {
+      next.leave();
+      lease(connection);
+      next.waiter.onLeased(connection);
+    } else {
+      idle.push(connection);
+      nextExpiryNanos = Math.min(nextExpiryNanos, expiresAt(connection));
+    }
+    dispatch();
+    publishGauges();
+  }
+
+  /** A connect this pool started failed: one waiter gets the failure, the endpoint a strike. */
+  void onConnectFailed(String reason) {
+    assert loop.inLoop() : "pool used off its event loop";
+    connecting--;
+    releasePermits();
+    endpoint.stats().connectFailures.increment();
+    Pending next = waiting.poll();
+    if (next != null) {
+      next.leave();
+      next.waiter.onPoolFailure(new PoolFailure(PoolFailure.Kind.CONNECT_FAILED, "connect to upstream failed: " + reason));
+    }
+    endpoint.health().onFailure("connect failed: " + reason);
+    dispatch();
+    publishGauges();
+  }
+
+  /** The socket of one of this pool's connections is gone, whoever closed it: counted once here. */
+  void onClosed(UpstreamConnection connection) {
+    switch (connection.state) {
+      case IDLE -> idle.remove(connection); // EOF on an idle socket drops it at once
+      case LEASED -> leased--; // closed under its exchange, which has been told
+      default -> { }
+    }
+    CloseReason reason = connection.closeReason();
+    endpoint.stats().countClosed(reason);
+    if (reason == CloseReason.KEEPALIVE_DEAD) {
+      endpoint.health().onFailure("TCP keepalive declared the peer dead");
+    }
+    releasePermits();
+    dispatch();
+    publishGauges();
+  }
+
+  private void releasePermits() {
+    held--;
+    endpoint.givePermits();
+    if (closed && held == 0 && emptied != null) {
+      emptied.complete(null);
+    }
+  }
+
+  /** Closes idle connections that outlived their time. Called by the loop's tick. */
+  @Override
+  public void sweep(long now) {
+    if (idle.isEmpty() || now - nextExpiryNanos < 0) {
+      return;
+    }
+    long next = Long.MAX_VALUE;
+    for (Iterator<UpstreamConnection> it = idle.iterator(); it.hasNext(); ) {
+      UpstreamConnection connection = it.next();
+      CloseReason expiry = expiry(connection, now);
+      if (expiry != null) {
+        it.remove();
+        connection.close(expiry);
+      } else {
+        next = Math.min(next, expiresAt(connection));
+      }
+    }
+    nextExpiryNanos = next;
+    publishGauges();
+  }
+
+  /** A permit may have freed (a connection closed elsewhere, or a limit grew). Any thread. */
+  void poke() {
+    loop.run(() -> {
+      dispatch();
+      publishGauges();
+    });
+  }
+
+  /** Another loop has requests waiting and no permit: give up an idle connection if none waits here. Any thread. */
+  void requestDonation() {
+    loop.run(() -> {
+      if (waiting.isEmpty() && !idle.isEmpty()) {
+        idle.pollLast().close(CloseReason.REBALANCED);
+        publishGauges();
+      }
+    });
+  }
+
+  /** This node's share shrank: retire idle connections, least recently used first, until it fits. Any thread. */
+  void shedOverBudget() {
+    loop.run(() -> {
+      while (endpoint.overBudget() && !idle.isEmpty()) {
+        idle.pollLast().close(CloseReason.BUDGET);
+      }
+      publishGauges();
+    });
+  }
+
+  /** The endpoint was ejected: idle connections close, waiters are told (they try another endpoint). Any thread. */
+  void ejected() {
+    loop.run(() -> {
+      while (!idle.isEmpty()) {
+        idle.pop().close(CloseReason.EJECTED);
+      }
+      failWaiting(endpoint.unhealthy());
+    });
+  }
+
+  /**
+   * Closes idle connections now and leased ones when their exchange ends; waiters are told the
+   * pool closed. Completes when every connection of the pool is gone. Any thread.
+   */
+  CompletableFuture<Void> close() {
+    CompletableFuture<Void> done = new CompletableFuture<>();
+    loop.run(() -> {
+      closed = true;
+      emptied = done;
+      loop.timers().removeSweeper(this);
+      while (!idle.isEmpty()) {
+        idle.pop().close(CloseReason.SHUTDOWN);
+      }
+      failWaiting(new PoolFailure(PoolFailure.Kind.CLOSED, "upstream pool is shutting down"));
+      if (held == 0) {
+        done.complete(null);
+      }
+    });
+    return done;
+  }
+
+  private void failWaiting(PoolFailure failure) {
+    Pending pending;
+    while ((pending = waiting.poll()) != null) {
+      pending.leave();
+      pending.waiter.onPoolFailure(failure);
+    }
+    stopBeingHungry();
+    publishGauges();
+  }
+
+  private void becomeHungry() {
+    if (!hungry) {
+      hungry = true;
+      endpoint.hungry(this, true);
+    }
+  }
+
+  private void stopBeingHungry() {
+    if (hungry) {
+      hungry = false;
+      endpoint.hungry(this, false);
+    }
+  }
+
+  boolean isHungry() {
+    return hungry;
+  }
+
+  private void publishGauges() {
+    activeGauge.lazySet(leased);
+    idleGauge.lazySet(idle.size());
+    pendingGauge.lazySet(waiting.size());
+  }
+
+  @Override
+  public int active() {
+    return activeGauge.get();
+  }
+
+  @Override
+  public int idle() {
+    return idleGauge.get();
+  }
+
+  @Override
+  public int pending() {
+    return pendingGauge.get();
+  }
+
+  /** A waiter in the queue, with its pending timeout. */
+  private final class Pending {
+    final Waiter waiter;
+    /** Whether it counts against {@code maxPendingRequests} (it did not start a connect of its own). */
+    final boolean queued;
+    final Timeout timeout = new Timeout(this::expire);
+
+    Pending(Waiter waiter, boolean queued) {
+      this.waiter = waiter;
+      this.queued = queued;
+    }
+
+    void leave() {
+      timeout.cancel();
+      if (queued) {
+        endpoint.leaveQueue();
+      }
+    }
+
+    private void expire() {
+      if (waiting.remove(this)) {
+        if (queued) {
+          endpoint.leaveQueue();
+        }
+        if (waiting.isEmpty()) {
+          stopBeingHungry();
+        }
+        publishGauges();
+        waiter.onPoolFailure(new PoolFailure(PoolFailure.Kind.PENDING_TIMEOUT,
+            "no upstream connection within " + config.pendingTimeout().toMillis() + " ms"));
+      }
+    }
+  }
+}

@@ -1,0 +1,162 @@
+package io.keepgate.upstream;
+
+import io.keepgate.config.Endpoint;
+import io.keepgate.config.UpstreamConfig;
+import io.keepgate.health.EndpointHealth;
+import io.keepgate.internal.Loop;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BiFunction;
+
+/**
+ * One endpoint of an upstream: a {@link LoopPool} per event loop, and what those pools share: the
+ * permits that keep {@code maxConnectionsPerEndpoint} exact for the node, this node's share of the
+ * upstream's {@code maxConnectionsTotal}, the bounded pending queue, the health verdict and the
+ * counters (which outlive a reload, keyed by upstream and endpoint).
+ *
+ * <p>Threading: safe from any thread; the pools are each confined to their loop.
+ */
+public final class UpstreamEndpoint {
+  private final UpstreamConfig config;
+  private final Endpoint address;
+  private final EndpointStats stats;
+  private final EndpointHealth health;
+  private final ConnectionPermits permits;
+  private final ConnectionPermits budget;
+  private final List<LoopPool> pools = new ArrayList<>();
+  private final AtomicInteger queued = new AtomicInteger();
+  private final AtomicInteger hungryPools = new AtomicInteger();
+
+  UpstreamEndpoint(UpstreamConfig config, Endpoint address, EndpointStats stats, EndpointHealth health,
+      ConnectionPermits budget, List<Loop> loops, BiFunction<UpstreamEndpoint, Loop, Connector> connectors) {
+    this.config = config;
+    this.address = address;
+    this.stats = stats;
+    this.health = health;
+    this.permits = new ConnectionPermits(config.pool().maxConnectionsPerEndpoint());
+    this.budget = budget;
+    for (Loop loop : loops) {
+      LoopPool pool = new LoopPool(this, loop, connectors.apply(this, loop));
+      pools.add(pool);
+      stats.attach(pool);
+      loop.run(() -> loop.timers().addSweeper(pool));
+    }
+  }
+
+  public UpstreamConfig config() {
+    return config;
+  }
+
+  public Endpoint address() {
+    return address;
+  }
+
+  public EndpointStats stats() {
+    return stats;
+  }
+
+  public EndpointHealth health() {
+    return health;
+  }
+
+  /** The pool of the event loop with this index. */
+  public LoopPool pool(int loopIndex) {
+    return pools.get(loopIndex);
+  }
+
+  List<LoopPool> pools() {
+    return pools;
+  }
+
+  /** Requests in flight or waiting here, for least-requests balancing. */
+  int load() {
+    return stats.active() + stats.pending();
+  }
+
+  PoolFailure unhealthy() {
+    return new PoolFailure(PoolFailure.Kind.UNHEALTHY, "endpoint " + address + " is unhealthy");
+  }
+
+  /** Takes an endpoint permit and a budget permit for a new connection of {@code pool}. */
+  boolean takePermits(LoopPool pool) {
+    if (!permits.tryTake(pool)) {
+      return false;
+    }
+    if (!budget.tryTake(pool)) {
+      permits.give();
+      return false;
+    }
+    return true;
+  }
+
+  int permitsTakenForTest() {
+    return permits.taken();
+  }
+
+  void givePermits() {
+    permits.give();
+    budget.give();
+  }
+
+  boolean overBudget() {
+    return budget.over();
+  }
+
+  /** A request joins the pending queue, unless {@code maxPendingRequests} already wait. */
+  boolean tryQueue() {
+    while (true) {
+      int current = queued.get();
+      if (current >= config.pool().maxPendingRequests()) {
+        return false;
+      }
+      if (queued.compareAndSet(current, current + 1)) {
+        return true;
+      }
+    }
+  }
+
+  void leaveQueue() {
+    queued.decrementAndGet();
+  }
+
+  /** A pool has requests waiting and no permit (or no longer has): the others give up idle connections. */
+  void hungry(LoopPool pool, boolean hungry) {
+    if (!hungry) {
+      hungryPools.decrementAndGet();
+      return;
+    }
+    hungryPools.incrementAndGet();
+    for (LoopPool other : pools) {
+      if (other != pool) {
+        other.requestDonation();
+      }
+    }
+  }
+
+  /** Whether a pool other than {@code pool} waits for a permit. */
+  boolean hungryElsewhere(LoopPool pool) {
+    return hungryPools.get() > (pool.isHungry() ? 1 : 0);
+  }
+
+  /** This endpoint was ejected: every pool closes its idle connections and lets its waiters go elsewhere. */
+  public void onEjected() {
+    pools.forEach(LoopPool::ejected);
+  }
+
+  void shedOverBudget() {
+    pools.forEach(LoopPool::shedOverBudget);
+  }
+
+  /** Closes every pool; completes when all their connections are gone. */
+  CompletableFuture<Void> close() {
+    return CompletableFuture.allOf(pools.stream().map(pool -> pool.close().thenRun(() -> stats.detach(pool)))
+        .toArray(CompletableFuture[]::new));
+  }
+
+  @Override
+  public String toString() {
+    return config.name() + "/" + address;
+  }
+}

@@ -1,0 +1,112 @@
+package io.keepgate.upstream;
+
+import io.keepgate.cluster.LocalNode;
+import io.keepgate.config.ConfigLoader;
+import io.keepgate.config.UpstreamConfig;
+import io.keepgate.health.EndpointHealth;
+import io.keepgate.http1.ResponseDecoder;
+import io.keepgate.internal.Loop;
+import io.keepgate.internal.LoopTimers;
+import io.keepgate.internal.Ticker;
+import io.netty.channel.embedded.EmbeddedChannel;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * An endpoint with its loop pools and no sockets: virtual time ({@link #advance}), hand-fired
+ * ticks, a connector whose connects the test completes ({@link #completeConnect}), and embedded
+ * channels standing in for upstream sockets. Test thread only.
+ */
+final class PoolFixture {
+  long nowNanos = 1_000_000_000L;
+  final Ticker ticker = () -> nowNanos;
+  final List<Loop> loops = new ArrayList<>();
+  /** Pools that asked for a connect, in order; each waits for the test to complete it. */
+  final ArrayDeque<LoopPool> connects = new ArrayDeque<>();
+  final List<EmbeddedChannel> channels = new ArrayList<>();
+  final UpstreamEndpoint endpoint;
+  final ConnectionPermits budget;
+
+  /** @param upstreamJson the upstream object, e.g. {@code {"name":"up","endpoints":["h:1"],"pool":{...}}} */
+  PoolFixture(int loopCount, String upstreamJson, int budgetLimit) throws Exception {
+    UpstreamConfig config = ConfigLoader.parse("{\"upstreams\":[" + upstreamJson + "]}").upstreams().get(0);
+    for (int i = 0; i < loopCount; i++) {
+      loops.add(new Loop(i, new EmbeddedChannel().eventLoop(), new LoopTimers(ticker)));
+    }
+    budget = budgetLimit > 0 ? new ConnectionPermits(budgetLimit) : ConnectionPermits.UNLIMITED;
+    EndpointHealth health = new EndpointHealth(config.name(), config.endpoints().get(0), config.healthCheck(),
+        new LocalNode());
+    endpoint = new UpstreamEndpoint(config, config.endpoints().get(0), new EndpointStats(), health, budget, loops,
+        (e, loop) -> connects::add);
+    health.onEjected(endpoint::onEjected);
+  }
+
+  PoolFixture(String poolJson) throws Exception {
+    this(1, "{\"name\":\"up\",\"endpoints\":[\"backend:9000\"],\"pool\":" + poolJson + "}", 0);
+  }
+
+  LoopPool pool() {
+    return endpoint.pool(0);
+  }
+
+  void advance(Duration by) {
+    nowNanos += by.toNanos();
+  }
+
+  /** One tick of every loop's timers at the current virtual time. */
+  void tick() {
+    loops.forEach(loop -> loop.timers().tick(nowNanos));
+  }
+
+  /** Completes the oldest pending connect with a new embedded connection; returns it. */
+  UpstreamConnection completeConnect() {
+    LoopPool pool = connects.poll();
+    if (pool == null) {
+      throw new AssertionError("no connect was asked for");
+    }
+    EmbeddedChannel channel = new EmbeddedChannel();
+    ResponseDecoder decoder = new ResponseDecoder();
+    UpstreamConnection connection = new UpstreamConnection(channel, decoder, pool, nowNanos);
+    channel.pipeline().addLast(decoder, connection);
+    channels.add(channel);
+    pool.onConnected(connection);
+    return connection;
+  }
+
+  void failConnect(String reason) {
+    connects.poll().onConnectFailed(reason);
+  }
+
+  long closed(CloseReason reason) {
+    return endpoint.stats().closed(reason);
+  }
+
+  /** Sockets open now, across every loop. */
+  long openChannels() {
+    return channels.stream().filter(EmbeddedChannel::isOpen).count();
+  }
+
+  /** A waiter that records what it got. */
+  static final class Recorder implements LoopPool.Waiter {
+    UpstreamConnection leased;
+    PoolFailure failure;
+
+    @Override
+    public void onLeased(UpstreamConnection connection) {
+      if (leased != null || failure != null) {
+        throw new AssertionError("called back twice");
+      }
+      leased = connection;
+    }
+
+    @Override
+    public void onPoolFailure(PoolFailure failure) {
+      if (leased != null || this.failure != null) {
+        throw new AssertionError("called back twice");
+      }
+      this.failure = failure;
+    }
+  }
+}
