@@ -8,37 +8,40 @@ import io.keepgate.cluster.LocalNode;
 import io.keepgate.config.GatewayConfig;
 import io.keepgate.metrics.AccessLog;
 import io.keepgate.metrics.GatewayMetrics;
-import io.keepgate.proxy.ProxyHandler;
+import io.keepgate.internal.Loop;
+import io.keepgate.internal.LoopTimers;
+import io.keepgate.internal.Ticker;
 import io.keepgate.proxy.ProxyVerticle;
 import io.keepgate.routing.RouteTable;
-import io.keepgate.upstream.EndpointPool;
 import io.keepgate.upstream.Upstream;
+import io.keepgate.upstream.UpstreamEndpoint;
 import io.keepgate.upstream.Upstreams;
+import io.netty.channel.EventLoop;
+import io.netty.util.concurrent.EventExecutor;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
-import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
-import io.vertx.core.ThreadingModel;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
-import io.vertx.core.http.HttpServer;
+import io.vertx.core.internal.VertxInternal;
 import io.vertx.core.json.JsonObject;
 import io.vertx.micrometer.MicrometerMetricsFactory;
 import io.vertx.micrometer.MetricsDomain;
 import io.vertx.micrometer.MicrometerMetricsOptions;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One running keepgate node: Vert.x, the cluster member, the upstream pools, the proxy verticles
- * and the admin listener. {@link #start}, {@link #reload} and {@link #drain} are the lifecycle;
+ * One running keepgate node: Vert.x and its event loops, the cluster member, the upstream pools
+ * (one per endpoint and loop), the proxy listener (keepgate's own HTTP/1.1 data plane on those
+ * loops) and the admin listener. {@link #start}, {@link #reload} and {@link #drain} are the lifecycle;
  * tests use it in-process.
  *
  * <p>Threading: start and drain are called from one non-event-loop thread (main or a signal
@@ -53,8 +56,10 @@ public final class Gateway {
   private final GatewayMetrics metrics;
   private final ClusterState cluster;
   private final GatewayState state = new GatewayState();
-  private final List<HttpServer> proxyServers = new CopyOnWriteArrayList<>();
   private final AtomicReference<GatewayRuntime> runtime = new AtomicReference<>();
+  private final List<Loop> loops;
+  private final Upstreams.Environment environment;
+  private ProxyVerticle proxy;
   private ConfigReloader reloader;
   private int proxyPort;
   private int adminPort;
@@ -64,6 +69,19 @@ public final class Gateway {
     this.registry = registry;
     this.metrics = new GatewayMetrics(registry);
     this.cluster = cluster;
+    this.loops = startLoops(vertx);
+    this.environment = new Upstreams.Environment(vertx, loops, cluster, metrics::endpointStats);
+  }
+
+  /** Vert.x's event loops, in a stable order, each with its timers ticking. */
+  private static List<Loop> startLoops(Vertx vertx) {
+    List<Loop> loops = new ArrayList<>();
+    for (EventExecutor executor : ((VertxInternal) vertx).nettyEventLoopGroup()) {
+      Loop loop = new Loop(loops.size(), (EventLoop) executor, new LoopTimers(Ticker.SYSTEM));
+      loop.timers().start(loop.eventLoop());
+      loops.add(loop);
+    }
+    return List.copyOf(loops);
   }
 
   /** Starts a node and waits until it serves; fails if a listener cannot bind. No file to watch. */
@@ -117,21 +135,16 @@ public final class Gateway {
   }
 
   private void deploy(GatewayConfig config, Path configFile) throws Exception {
-    Upstreams upstreams = Upstreams.create(vertx, config.upstreams(), cluster);
-    bindMetrics(upstreams);
+    Upstreams upstreams = Upstreams.create(environment, config.upstreams());
     runtime.set(new GatewayRuntime(config, upstreams, RouteTable.create(config.routes(), upstreams), 1));
     cluster.onMembershipChange(() -> runtime.get().upstreams().resplitBudgets(cluster));
     cluster.onHealth((upstream, endpoint, healthy) -> runtime.get().upstreams().adoptVerdict(upstream, endpoint, healthy));
     cluster.publishPoolsPeriodically(this::poolSnapshot);
 
-    ProxyHandler handler = new ProxyHandler(() -> runtime.get().routes(), metrics,
+    proxy = new ProxyVerticle(config.server(), loops, () -> runtime.get().routes(), metrics,
         new AccessLog(config.accessLog().enabled()));
-    // All instances share one listening socket; Vert.x shares a random port when asked for -1.
-    int loops = config.server().effectiveEventLoops();
-    int port = config.server().port() == 0 ? -1 : config.server().port();
-    await(vertx.deployVerticle(() -> new ProxyVerticle(config.server(), port, handler, proxyServers::add),
-        new DeploymentOptions().setThreadingModel(ThreadingModel.EVENT_LOOP).setInstances(loops)));
-    proxyPort = proxyServers.get(0).actualPort();
+    await(vertx.deployVerticle(proxy));
+    proxyPort = proxy.port();
     if (configFile != null) {
       reloader = ConfigReloader.watch(configFile, this);
     }
@@ -140,7 +153,7 @@ public final class Gateway {
     adminPort = admin.actualPort();
     state.setReady(true);
     log.info("keepgate serving proxy={}:{} admin={}:{} eventLoops={} upstreams={} routes={}", config.server().host(),
-        proxyPort, config.admin().host(), adminPort, loops, config.upstreams().size(), config.routes().size());
+        proxyPort, config.admin().host(), adminPort, loops.size(), config.upstreams().size(), config.routes().size());
   }
 
   /**
@@ -152,13 +165,13 @@ public final class Gateway {
    */
   List<String> reload(GatewayConfig next) {
     GatewayRuntime current = runtime.get();
-    Upstreams upstreams = current.upstreams().reconcile(vertx, next.upstreams(), cluster);
-    bindMetrics(upstreams);
+    Upstreams upstreams = current.upstreams().reconcile(environment, next.upstreams());
     GatewayRuntime applied = new GatewayRuntime(next, upstreams, RouteTable.create(next.routes(), upstreams),
         current.version() + 1);
     runtime.set(applied);
     List<Upstream> retired = current.upstreams().retiredBy(upstreams);
-    Upstreams.close(retired).onComplete(ar -> retired.forEach(u -> u.pools().forEach(metrics::unbindEndpoint)));
+    // a changed upstream's series go on counting its new pools; an endpoint that left the config loses them
+    Upstreams.close(retired).whenComplete((v, e) -> metrics.retainEndpoints(endpointKeys(runtime.get().upstreams())));
     metrics.reloadApplied(applied.version());
     log.info("config version {} applied: {} of {} upstreams carried over with their pools, {} retired, {} routes",
         applied.version(), carriedOver(current, upstreams), upstreams.all().size(), retired.size(), next.routes().size());
@@ -195,12 +208,14 @@ public final class Gateway {
     return changed;
   }
 
-  private void bindMetrics(Upstreams upstreams) {
+  private static Set<String> endpointKeys(Upstreams upstreams) {
+    Set<String> keys = new HashSet<>();
     for (Upstream upstream : upstreams.all()) {
-      for (EndpointPool pool : upstream.pools()) {
-        metrics.bindEndpoint(pool);
+      for (UpstreamEndpoint endpoint : upstream.endpoints()) {
+        keys.add(GatewayMetrics.key(upstream.name(), endpoint.address().toString()));
       }
     }
+    return keys;
   }
 
   /** This node's part of the cluster view: its config version and pools. */
@@ -224,11 +239,15 @@ public final class Gateway {
     long drainMillis = runtime.get().config().server().drainTimeout().toMillis();
     log.info("draining: in-flight requests have {} ms", drainMillis);
     try {
-      await(Future.all(proxyServers.stream().map(s -> s.shutdown(drainMillis, TimeUnit.MILLISECONDS)).toList()),
-          drainMillis + 5000);
-      await(runtime.get().upstreams().close(), 5000);
+      proxy.drain().get(drainMillis, TimeUnit.MILLISECONDS);
     } catch (Exception e) {
-      log.warn("drain did not complete cleanly: {}", e.toString());
+      log.warn("drain did not complete within {} ms; closing the connections left", drainMillis);
+      proxy.closeAll();
+    }
+    try {
+      runtime.get().upstreams().close().get(5, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      log.warn("upstream pools did not close cleanly: {}", e.toString());
     }
     cluster.leave();
     try {

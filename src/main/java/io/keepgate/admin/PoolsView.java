@@ -1,7 +1,7 @@
 package io.keepgate.admin;
 
 import io.keepgate.upstream.CloseReason;
-import io.keepgate.upstream.EndpointPool;
+import io.keepgate.upstream.UpstreamEndpoint;
 import io.keepgate.upstream.EndpointStats;
 import io.keepgate.upstream.Upstream;
 import io.keepgate.upstream.Upstreams;
@@ -20,8 +20,8 @@ public final class PoolsView {
     JsonObject byUpstream = new JsonObject();
     for (Upstream upstream : upstreams.all()) {
       JsonObject byEndpoint = new JsonObject();
-      for (EndpointPool pool : upstream.pools()) {
-        byEndpoint.put(pool.endpoint().toString(), endpoint(pool.stats()));
+      for (UpstreamEndpoint endpoint : upstream.endpoints()) {
+        byEndpoint.put(endpoint.address().toString(), endpoint(endpoint.stats()));
       }
       JsonObject view = new JsonObject().put("endpoints", byEndpoint);
       if (upstream.budgetShare() >= 0) {

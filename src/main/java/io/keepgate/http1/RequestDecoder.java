@@ -191,7 +191,7 @@ public final class RequestDecoder extends HttpRequestDecoder {
   }
 
   /** A reason safe to send back: one line of printable ASCII, not too long. */
-  static String oneLine(String text) {
+  public static String oneLine(String text) {
     StringBuilder line = new StringBuilder(Math.min(text.length(), 200));
     for (int i = 0; i < text.length() && line.length() < 200; i++) {
       char c = text.charAt(i);

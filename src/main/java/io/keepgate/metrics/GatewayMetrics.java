@@ -3,7 +3,6 @@ package io.keepgate.metrics;
 import static io.keepgate.metrics.MetricNames.*;
 
 import io.keepgate.upstream.CloseReason;
-import io.keepgate.upstream.EndpointPool;
 import io.keepgate.upstream.EndpointStats;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.FunctionCounter;
@@ -15,10 +14,12 @@ import io.micrometer.core.instrument.Timer;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReferenceArray;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
  * keepgate's own meters on a Micrometer registry (the Vert.x and JVM meters sit beside them).
@@ -36,50 +37,56 @@ public final class GatewayMetrics {
 
   private final MeterRegistry registry;
   private final ConcurrentHashMap<String, AtomicReferenceArray<RequestMeters>> byRoute = new ConcurrentHashMap<>();
-  private final ConcurrentHashMap<EndpointPool, List<Meter>> byPool = new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<String, Endpoint> byEndpoint = new ConcurrentHashMap<>();
   private final Counter reloadsApplied;
   private final Counter reloadsRejected;
   private final AtomicInteger configVersion = new AtomicInteger(1);
-  private final AtomicInteger clientConnections = new AtomicInteger();
+  private final LongAdder clientConnections = new LongAdder();
 
   public GatewayMetrics(MeterRegistry registry) {
     this.registry = registry;
     this.reloadsApplied = Counter.builder(CONFIG_RELOADS).tag(TAG_RESULT, "applied").register(registry);
     this.reloadsRejected = Counter.builder(CONFIG_RELOADS).tag(TAG_RESULT, "rejected").register(registry);
     Gauge.builder(CONFIG_VERSION, configVersion, AtomicInteger::get).register(registry);
-    Gauge.builder(CLIENT_CONNECTIONS, clientConnections, AtomicInteger::get).register(registry);
+    Gauge.builder(CLIENT_CONNECTIONS, clientConnections, LongAdder::sum).register(registry);
   }
 
   /** A client connection opened on the proxy listener. */
   public void clientConnectionOpened() {
-    clientConnections.incrementAndGet();
+    clientConnections.increment();
   }
 
   /** A client connection closed. */
   public void clientConnectionClosed() {
-    clientConnections.decrementAndGet();
+    clientConnections.decrement();
   }
 
-  public MeterRegistry registry() {
-    return registry;
+  /**
+   * The counters of one (upstream, endpoint), with its meters registered on first use. The same
+   * instance is returned across reloads, so a rebuilt pool goes on counting in the same series.
+   */
+  public EndpointStats endpointStats(String upstream, String endpoint) {
+    return byEndpoint.computeIfAbsent(key(upstream, endpoint), k -> register(upstream, endpoint)).stats();
   }
 
-  /** Publishes the pool's counters and gauges, labelled by upstream and endpoint; once per pool. */
-  public void bindEndpoint(EndpointPool pool) {
-    byPool.computeIfAbsent(pool, this::register);
-  }
-
-  /** Removes the meters of a pool that a reload retired. */
-  public void unbindEndpoint(EndpointPool pool) {
-    List<Meter> meters = byPool.remove(pool);
-    if (meters != null) {
-      meters.forEach(registry::remove);
+  /** Removes the meters of every (upstream, endpoint) not in {@code live} (keys from {@link #key}). */
+  public void retainEndpoints(Set<String> live) {
+    for (String key : List.copyOf(byEndpoint.keySet())) {
+      if (!live.contains(key)) {
+        Endpoint removed = byEndpoint.remove(key);
+        removed.meters().forEach(registry::remove);
+      }
     }
   }
 
-  private List<Meter> register(EndpointPool pool) {
-    EndpointStats stats = pool.stats();
-    Tags tags = Tags.of(TAG_UPSTREAM, pool.upstreamName(), TAG_ENDPOINT, pool.endpoint().toString());
+  /** The key of an (upstream, endpoint) pair. */
+  public static String key(String upstream, String endpoint) {
+    return upstream + "|" + endpoint;
+  }
+
+  private Endpoint register(String upstream, String endpoint) {
+    EndpointStats stats = new EndpointStats();
+    Tags tags = Tags.of(TAG_UPSTREAM, upstream, TAG_ENDPOINT, endpoint);
     List<Meter> meters = new ArrayList<>();
     meters.add(Gauge.builder(UPSTREAM_CONNECTIONS, stats, EndpointStats::active).tags(tags).tag(TAG_STATE, "active")
         .register(registry));
@@ -97,8 +104,11 @@ public final class GatewayMetrics {
       meters.add(FunctionCounter.builder(UPSTREAM_CONNECTIONS_CLOSED, stats, s -> s.closed(reason))
           .tags(tags).tag(TAG_REASON, reason.label()).register(registry));
     }
-    return meters;
+    return new Endpoint(stats, meters);
   }
+
+  /** The counters of one (upstream, endpoint) and the meters that publish them. */
+  private record Endpoint(EndpointStats stats, List<Meter> meters) {}
 
   /** A reload was applied; the running config now has this version. */
   public void reloadApplied(int version) {

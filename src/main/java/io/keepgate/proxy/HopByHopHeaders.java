@@ -1,89 +1,87 @@
 package io.keepgate.proxy;
 
-import io.vertx.core.MultiMap;
-import io.vertx.core.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.util.AsciiString;
+import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
-import java.util.TreeSet;
 
 /**
- * Copies end-to-end headers from one message to another, dropping hop-by-hop headers (RFC 9110
- * section 7.6.1): the fixed set below plus every header named in {@code Connection}. Bodies are
- * re-framed by each hop, so {@code Transfer-Encoding} never crosses keepgate.
+ * Removes hop-by-hop headers from a decoded message in place (RFC 9110 section 7.6.1): the fixed
+ * set below plus every header named in {@code Connection}, except the ones that frame the message
+ * or route it ({@code Content-Length}, {@code Host}), which a client could otherwise strip by naming
+ * them to desynchronise the upstream connection. Bodies are re-framed by each hop, so the caller
+ * sets {@code Transfer-Encoding} again when it re-chunks one.
  *
  * <p>Threading: stateless.
  */
 final class HopByHopHeaders {
-  /** Case-insensitive, so the per-request check allocates nothing. */
-  private static final Set<String> ALWAYS = caseInsensitive(
-      "connection", "keep-alive", "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade",
-      "proxy-authenticate", "proxy-authorization");
-
   private HopByHopHeaders() {}
 
-  /** Copies the end-to-end headers of {@code from} into {@code to}. */
-  static void copyEndToEnd(MultiMap from, MultiMap to) {
-    Set<String> named = namedInConnection(from);
-    for (Map.Entry<String, String> header : from) {
-      String name = header.getKey();
-      if (!ALWAYS.contains(name) && (named == null || !named.contains(name))) {
-        to.add(name, header.getValue());
-      }
+  /** Removes the hop-by-hop headers of {@code headers}. Most messages have none: one pass finds that out. */
+  static void strip(HttpHeaders headers) {
+    if (!hasAny(headers)) {
+      return;
     }
-  }
-
-  private static Set<String> caseInsensitive(String... names) {
-    Set<String> set = new TreeSet<>(String.CASE_INSENSITIVE_ORDER);
-    set.addAll(List.of(names));
-    return set;
-  }
-
-  /** Header names listed in Connection (case-insensitive set), or {@code null} when there is no Connection header. */
-  private static Set<String> namedInConnection(MultiMap headers) {
-    Set<String> named = null;
-    for (String value : headers.getAll(HttpHeaders.CONNECTION)) {
-      for (String token : value.split(",")) {
+    List<String> named = null;
+    for (Iterator<String> values = headers.valueStringIterator(HttpHeaderNames.CONNECTION); values.hasNext(); ) {
+      for (String token : values.next().split(",")) {
         String name = token.trim();
-        if (!name.isEmpty()) {
+        if (!name.isEmpty() && !protectedName(name)) {
           if (named == null) {
-            named = new TreeSet<>(String.CASE_INSENSITIVE_ORDER);
+            named = new ArrayList<>(2);
           }
           named.add(name);
         }
       }
     }
-    return named;
+    if (named != null) {
+      named.forEach(headers::remove);
+    }
+    headers.remove(HttpHeaderNames.CONNECTION)
+        .remove(HttpHeaderNames.KEEP_ALIVE)
+        .remove(HttpHeaderNames.PROXY_CONNECTION)
+        .remove(HttpHeaderNames.TE)
+        .remove(HttpHeaderNames.TRAILER)
+        .remove(HttpHeaderNames.TRANSFER_ENCODING)
+        .remove(HttpHeaderNames.UPGRADE)
+        .remove(HttpHeaderNames.PROXY_AUTHENTICATE)
+        .remove(HttpHeaderNames.PROXY_AUTHORIZATION);
   }
 
-  /** Whether {@code Connection} carries {@code token} (e.g. "close"), case-insensitively. */
-  static boolean connectionHas(MultiMap headers, String token) {
-    for (String value : headers.getAll(HttpHeaders.CONNECTION)) {
-      for (String part : value.split(",")) {
-        if (part.trim().equalsIgnoreCase(token)) {
-          return true;
-        }
+  private static boolean hasAny(HttpHeaders headers) {
+    for (Iterator<Map.Entry<CharSequence, CharSequence>> it = headers.iteratorCharSequence(); it.hasNext(); ) {
+      if (isHopByHop(it.next().getKey())) {
+        return true;
       }
     }
     return false;
   }
 
-  /** The {@code timeout=N} of a {@code Keep-Alive} header, or -1. */
-  static int keepAliveTimeoutSeconds(MultiMap headers) {
-    String value = headers.get("keep-alive");
-    if (value == null) {
-      return -1;
-    }
-    for (String param : value.split(",")) {
-      String p = param.trim();
-      if (p.regionMatches(true, 0, "timeout=", 0, 8)) {
-        try {
-          return Math.max(0, Integer.parseInt(p.substring(8).trim()));
-        } catch (NumberFormatException e) {
-          return -1;
-        }
-      }
-    }
-    return -1;
+  /** Whether {@code name} is one of the fixed hop-by-hop headers; by length first, so most names cost one switch. */
+  static boolean isHopByHop(CharSequence name) {
+    return switch (name.length()) {
+      case 2 -> AsciiString.contentEqualsIgnoreCase(name, HttpHeaderNames.TE);
+      case 7 -> AsciiString.contentEqualsIgnoreCase(name, HttpHeaderNames.UPGRADE)
+          || AsciiString.contentEqualsIgnoreCase(name, HttpHeaderNames.TRAILER);
+      case 10 -> AsciiString.contentEqualsIgnoreCase(name, HttpHeaderNames.CONNECTION)
+          || AsciiString.contentEqualsIgnoreCase(name, HttpHeaderNames.KEEP_ALIVE);
+      case 16 -> AsciiString.contentEqualsIgnoreCase(name, HttpHeaderNames.PROXY_CONNECTION);
+      case 17 -> AsciiString.contentEqualsIgnoreCase(name, HttpHeaderNames.TRANSFER_ENCODING);
+      case 18 -> AsciiString.contentEqualsIgnoreCase(name, HttpHeaderNames.PROXY_AUTHENTICATE);
+      case 19 -> AsciiString.contentEqualsIgnoreCase(name, HttpHeaderNames.PROXY_AUTHORIZATION);
+      default -> false;
+    };
+  }
+
+  private static boolean protectedName(String name) {
+    return name.equalsIgnoreCase("content-length") || name.equalsIgnoreCase("host");
+  }
+
+  /** Whether {@code Connection} carries {@code token} (e.g. "close"), case-insensitively. */
+  static boolean connectionHas(HttpHeaders headers, String token) {
+    return headers.containsValue(HttpHeaderNames.CONNECTION, token, true);
   }
 }

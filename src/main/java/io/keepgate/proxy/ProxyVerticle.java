@@ -1,54 +1,68 @@
 package io.keepgate.proxy;
 
 import io.keepgate.config.ServerConfig;
+import io.keepgate.internal.Loop;
+import io.keepgate.metrics.AccessLog;
+import io.keepgate.metrics.GatewayMetrics;
+import io.keepgate.routing.RouteTable;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
-import io.vertx.core.http.HttpServer;
-import io.vertx.core.http.HttpServerOptions;
-import java.util.concurrent.TimeUnit;
-import java.util.function.Consumer;
+import io.vertx.core.internal.VertxInternal;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.Supplier;
 
 /**
- * Wiring only: one client-facing HTTP server on this verticle's event loop, handing requests to
- * the shared {@link ProxyHandler}. Several instances share the listening port, one per event loop.
+ * Wiring only: starts the proxy listener on the gateway's event loops and stops it. The data plane
+ * is plain Netty (keepgate's own HTTP/1.1 handlers on Vert.x's loops); Vert.x's HTTP server and
+ * client serve the admin listener and health probes.
  */
 public final class ProxyVerticle extends VerticleBase {
   private final ServerConfig config;
-  private final int port;
-  private final ProxyHandler handler;
-  private final Consumer<HttpServer> onListening;
+  private final List<ProxyLoop> loops;
+  private ProxyServer server;
+  private int port;
 
   /**
-   * @param port        the port to bind; -1 shares one random port among all instances
-   * @param onListening receives the bound server, so the gateway can drain it
+   * @param loops  the gateway's event loops, in index order
+   * @param routes the routes of the running config, read per request
    */
-  public ProxyVerticle(ServerConfig config, int port, ProxyHandler handler, Consumer<HttpServer> onListening) {
+  public ProxyVerticle(ServerConfig config, List<Loop> loops, Supplier<RouteTable> routes, GatewayMetrics metrics,
+      AccessLog accessLog) {
     this.config = config;
-    this.port = port;
-    this.handler = handler;
-    this.onListening = onListening;
+    ProxyContext context = new ProxyContext(config, routes, metrics, accessLog);
+    this.loops = loops.stream().map(loop -> new ProxyLoop(loop, context)).toList();
   }
 
   @Override
   public Future<?> start() {
-    HttpServerOptions options = new HttpServerOptions()
-        .setHost(config.host())
-        .setPort(port)
-        .setIdleTimeout((int) config.idleTimeout().toMillis())
-        .setIdleTimeoutUnit(TimeUnit.MILLISECONDS)
-        .setMaxHeaderSize(config.maxHeaderBytes())
-        .setMaxInitialLineLength(config.maxRequestLineBytes())
-        .setHandle100ContinueAutomatically(false)
-        .setCompressionSupported(false)
-        .setDecompressionSupported(false)
-        .setTcpNoDelay(true)
-        // h2c is not served here; with its detection on, Vert.x would set a connection up only after
-        // decoding its first request, too late for ClientConnectionSetup to judge that request
-        .setHttp2ClearTextEnabled(false);
-    HttpServer server = vertx.createHttpServer(options)
-        .requestHandler(handler)
-        .invalidRequestHandler(handler::handleInvalid)
-        .connectionHandler(new ClientConnectionSetup(options, config.headerReadTimeout(), handler.metrics()));
-    return server.listen().onSuccess(onListening::accept);
+    VertxInternal internal = (VertxInternal) vertx;
+    server = new ProxyServer(config, loops, internal.nettyEventLoopGroup(),
+        internal.transport().serverChannelFactory(false), vertx.isNativeTransportEnabled());
+    return Future.fromCompletionStage(server.bind().thenAccept(bound -> port = bound), context);
+  }
+
+  @Override
+  public Future<?> stop() {
+    return Future.fromCompletionStage(server.close(), context);
+  }
+
+  /** The port the listener bound. */
+  public int port() {
+    return port;
+  }
+
+  /**
+   * Drains every loop: listeners stop accepting, idle connections close, busy ones close after their
+   * response. Completes when no client connection is left.
+   */
+  public CompletableFuture<Void> drain() {
+    return server.close().thenCompose(v ->
+        CompletableFuture.allOf(loops.stream().map(ProxyLoop::drain).toArray(CompletableFuture[]::new)));
+  }
+
+  /** Closes whatever client connections a drain left open. */
+  public void closeAll() {
+    loops.forEach(ProxyLoop::closeAll);
   }
 }

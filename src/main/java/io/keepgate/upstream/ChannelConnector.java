@@ -46,7 +46,8 @@ final class ChannelConnector implements Connector {
   }
 
   /** A connection outside any pool and its limits (a tunnel): it is never recycled. */
-  void connectDedicated(Consumer<UpstreamConnection> onConnected, Consumer<String> onFailed) {
+  @Override
+  public void connectDedicated(Consumer<UpstreamConnection> onConnected, Consumer<String> onFailed) {
     open(null, onConnected, onFailed);
   }
 

@@ -1,7 +1,5 @@
 package io.keepgate.upstream;
 
-import io.vertx.core.http.HttpClosedException;
-
 /** Why an upstream connection left the pool: the {@code reason} label of the closed-connections counter. */
 public enum CloseReason {
   /** keepgate closed it after {@code pool.idleTimeoutMs}, or before the backend's {@code Keep-Alive: timeout}. */
@@ -16,8 +14,11 @@ public enum CloseReason {
   UPSTREAM_CLOSED("upstream_closed"),
   /** Any other failure: reset, protocol error, response timeout. */
   ERROR("error"),
-  /** The client went away mid-exchange: the response on this connection will never be read. */
-  CLIENT_CLOSED("client_closed"),
+  /**
+   * The client's side broke off mid-exchange (it closed, stalled or sent a malformed body): the
+   * exchange cannot complete on this connection. Not the backend's fault, and never counted against it.
+   */
+  CLIENT_ABORTED("client_aborted"),
   /** Another event loop needed the permit: an idle connection closed so that one opens where requests wait. */
   REBALANCED("rebalanced"),
   /** Its endpoint was ejected as unhealthy: its idle connections are closed at once. */
@@ -31,16 +32,6 @@ public enum CloseReason {
 
   CloseReason(String label) {
     this.label = label;
-  }
-
-  /** The reason for a connection that failed with {@code error}: a dead peer, or another error. */
-  public static CloseReason forFailure(Throwable error) {
-    if (error instanceof HttpClosedException) {
-      return UPSTREAM_CLOSED; // EOF from the backend mid-exchange, e.g. the keep-alive race
-    }
-    String message = error.getMessage();
-    // ETIMEDOUT on an established socket: keepalive probes or TCP_USER_TIMEOUT gave up on the peer
-    return message != null && message.contains("Connection timed out") ? KEEPALIVE_DEAD : ERROR;
   }
 
   /** The reason for a connection whose socket failed with {@code error}: a dead peer, or another error. */

@@ -3,34 +3,43 @@ package io.keepgate.upstream;
 import java.util.EnumMap;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.function.BooleanSupplier;
 
 /**
- * Counters of one endpoint pool, readable from any thread (metrics scrape, admin API).
+ * The counters and gauges of one (upstream, endpoint), as metrics and the admin API show them. One
+ * instance serves every pool of the endpoint (one per event loop) and outlives a reload that
+ * rebuilds them, so the series go on counting across it.
  *
- * <p>Threading: written by the pool's home event loop, except {@code retries} (a {@link LongAdder},
- * counted by exchanges on their own loops); the atomics exist so that readers on other threads see
- * current values. Nothing here is used for pool decisions.
+ * <p>Threading: counters are {@link LongAdder}s written from every loop; gauges are summed, at read
+ * time, over the attached pools' own gauges. Readable from any thread; nothing here drives a pool
+ * decision but {@link #active} and {@link #pending} for least-requests balancing.
  */
 public final class EndpointStats {
-  final AtomicInteger active = new AtomicInteger();
-  final AtomicInteger idle = new AtomicInteger();
-  final AtomicInteger pending = new AtomicInteger();
   final LongAdder opened = new LongAdder();
   final LongAdder connectFailures = new LongAdder();
   final LongAdder requests = new LongAdder();
   final LongAdder retries = new LongAdder();
-  /** The endpoint's health verdict; read by the balancer on every request. */
-  volatile boolean healthy = true;
   private final EnumMap<CloseReason, LongAdder> closed = new EnumMap<>(CloseReason.class);
   /** The pools of this endpoint (one per event loop, old and new across a reload): the gauges sum them. */
   private final CopyOnWriteArrayList<PoolGauges> pools = new CopyOnWriteArrayList<>();
 
-  EndpointStats() {
+  /** The health of the endpoint's current incarnation (a reload builds a new one): the healthy gauge reads it. */
+  private volatile BooleanSupplier healthy = () -> true;
+
+  public EndpointStats() {
     for (CloseReason reason : CloseReason.values()) {
       closed.put(reason, new LongAdder());
     }
+  }
+
+  void healthFrom(BooleanSupplier source) {
+    healthy = source;
+  }
+
+  /** Whether the endpoint takes traffic (not ejected). */
+  public boolean healthy() {
+    return healthy.getAsBoolean();
   }
 
   void attach(PoolGauges pool) {
@@ -41,13 +50,18 @@ public final class EndpointStats {
     pools.remove(pool);
   }
 
+  /** A request is sent again after this endpoint closed its reused connection (the keep-alive race). */
+  public void countRetry() {
+    retries.increment();
+  }
+
   void countClosed(CloseReason reason) {
     closed.get(reason).increment();
   }
 
   /** Connections leased to a request right now. */
   public int active() {
-    int sum = active.get();
+    int sum = 0;
     for (PoolGauges pool : pools) {
       sum += pool.active();
     }
@@ -56,7 +70,7 @@ public final class EndpointStats {
 
   /** Connections in the pool waiting for a request. */
   public int idle() {
-    int sum = idle.get();
+    int sum = 0;
     for (PoolGauges pool : pools) {
       sum += pool.idle();
     }
@@ -65,16 +79,11 @@ public final class EndpointStats {
 
   /** Requests waiting for a connection. */
   public int pending() {
-    int sum = pending.get();
+    int sum = 0;
     for (PoolGauges pool : pools) {
       sum += pool.pending();
     }
     return sum;
-  }
-
-  /** Whether the endpoint takes traffic (not ejected). */
-  public boolean healthy() {
-    return healthy;
   }
 
   /** Connections opened since start. */

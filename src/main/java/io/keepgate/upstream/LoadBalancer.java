@@ -3,46 +3,61 @@ package io.keepgate.upstream;
 import io.keepgate.config.LoadBalancing;
 import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * Picks the endpoint pool for one request.
+ * Picks the endpoint for one request among the healthy ones, without allocating.
  *
- * <p>Threading: called from every proxy event loop at once; implementations hold only atomics.
+ * <p>Threading: called from every proxy event loop at once. Round robin keeps one cursor per loop
+ * (each written by its own loop only), so loops never contend on a shared counter; together they
+ * still spread requests evenly.
  */
 interface LoadBalancer {
 
-  EndpointPool choose(List<EndpointPool> pools);
+  /** A healthy endpoint, or {@code null} when none is. */
+  UpstreamEndpoint choose(List<UpstreamEndpoint> endpoints, int loopIndex);
 
-  static LoadBalancer of(LoadBalancing policy) {
+  static LoadBalancer of(LoadBalancing policy, int loops) {
     return switch (policy) {
-      case ROUND_ROBIN -> new RoundRobin();
-      case RANDOM -> pools -> pools.get(ThreadLocalRandom.current().nextInt(pools.size()));
+      case ROUND_ROBIN -> new RoundRobin(loops);
+      case RANDOM -> (endpoints, loop) -> firstHealthyFrom(endpoints, ThreadLocalRandom.current().nextInt(endpoints.size()));
       case LEAST_REQUESTS -> LoadBalancer::leastRequests;
     };
   }
 
-  /** Power of two choices: of two random endpoints, the one with fewer requests in flight or waiting. */
-  private static EndpointPool leastRequests(List<EndpointPool> pools) {
-    int size = pools.size();
-    if (size == 1) {
-      return pools.get(0);
+  /** The first healthy endpoint at or after {@code start}, wrapping around; {@code null} when none is. */
+  static UpstreamEndpoint firstHealthyFrom(List<UpstreamEndpoint> endpoints, int start) {
+    int size = endpoints.size();
+    for (int i = 0; i < size; i++) {
+      UpstreamEndpoint endpoint = endpoints.get((start + i) % size);
+      if (endpoint.health().healthy()) {
+        return endpoint;
+      }
     }
-    ThreadLocalRandom random = ThreadLocalRandom.current();
-    int first = random.nextInt(size);
-    int second = (first + 1 + random.nextInt(size - 1)) % size;
-    EndpointPool a = pools.get(first);
-    EndpointPool b = pools.get(second);
-    return b.load() < a.load() ? b : a;
+    return null;
   }
 
-  /** Each endpoint in turn. */
+  /** Power of two choices: of two random healthy endpoints, the one with fewer requests in flight or waiting. */
+  private static UpstreamEndpoint leastRequests(List<UpstreamEndpoint> endpoints, int loop) {
+    ThreadLocalRandom random = ThreadLocalRandom.current();
+    UpstreamEndpoint a = firstHealthyFrom(endpoints, random.nextInt(endpoints.size()));
+    UpstreamEndpoint b = firstHealthyFrom(endpoints, random.nextInt(endpoints.size()));
+    return a == null || b == null || a.load() <= b.load() ? a : b;
+  }
+
+  /** Each endpoint in turn, skipping ejected ones. */
   final class RoundRobin implements LoadBalancer {
-    private final AtomicInteger next = new AtomicInteger();
+    /** One cursor per event loop, each padded onto its own cache line. */
+    private final int[] cursors;
+
+    RoundRobin(int loops) {
+      this.cursors = new int[loops * 16];
+    }
 
     @Override
-    public EndpointPool choose(List<EndpointPool> pools) {
-      return pools.get(Math.floorMod(next.getAndIncrement(), pools.size()));
+    public UpstreamEndpoint choose(List<UpstreamEndpoint> endpoints, int loopIndex) {
+      int slot = loopIndex * 16;
+      int start = Math.floorMod(cursors[slot]++ + loopIndex, endpoints.size());
+      return firstHealthyFrom(endpoints, start);
     }
   }
 }

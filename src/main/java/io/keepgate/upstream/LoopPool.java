@@ -7,9 +7,13 @@ import io.keepgate.internal.Timeout;
 import io.keepgate.internal.TimeoutList;
 import java.util.ArrayDeque;
 import java.util.Iterator;
+import java.util.List;
+import io.netty.channel.Channel;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
 
 /**
  * The HTTP keep-alive connections of one event loop to one endpoint. Exchanges on the loop lease
@@ -18,9 +22,12 @@ import java.util.concurrent.atomic.AtomicInteger;
  *
  * <p>A request takes the most recently released idle connection (LIFO keeps few connections warm;
  * {@link #acquireNow}); when none is idle it opens one if a permit is free, else it waits in a
- * bounded queue for at most {@code pendingTimeout} ({@link #acquireLater}). When this loop has
- * requests waiting and no permit, loops holding idle connections give one up (closed as
- * {@code rebalanced}), so a request is never starved while idle capacity sits on another loop.
+ * bounded queue for at most {@code pendingTimeout} ({@link #acquireLater}). When requests wait here
+ * and no permit is free, the loop is {@link Hunger hungry}: other loops with no request waiting
+ * give up an idle connection (closed as {@code rebalanced}) so that one opens here, from a spare
+ * one if this loop has none at all, even from their last one once a request here waited
+ * {@link #STARVATION_DELAY}. A request is never starved while idle capacity sits on another loop,
+ * and connections do not move while every loop's own connections keep up.
  * Idle connections close after {@code idleTimeout}, ahead of the backend's
  * {@code Keep-Alive: timeout}, after {@code maxLifetime} (minus up to 10 % jitter) or
  * {@code maxRequestsPerConnection}; every close is counted once, with its reason, when the socket
@@ -32,6 +39,18 @@ import java.util.concurrent.atomic.AtomicInteger;
  * on other threads.
  */
 public final class LoopPool implements LoopTimers.Sweeper, PoolGauges {
+  /** How long a request waits for this loop's own connections before any other loop must give one up. */
+  static final long STARVATION_DELAY = TimeUnit.MILLISECONDS.toNanos(250);
+
+  /** How badly this loop needs a connection it has no permit for. */
+  enum Hunger {
+    /** No request waits for a permit. */
+    NONE,
+    /** Requests wait and the loop holds no connection: loops with a spare one (two or more) give one up. */
+    EMPTY,
+    /** A request waited {@link #STARVATION_DELAY}: any loop with an idle connection and no waiter gives it up. */
+    STARVING
+  }
 
   /** A request waiting for a connection. Called back on the pool's loop, at most once. */
   public interface Waiter {
@@ -45,6 +64,7 @@ public final class LoopPool implements LoopTimers.Sweeper, PoolGauges {
   private final Loop loop;
   private final Connector connector;
   private final TimeoutList pendingTimeouts;
+  private final TimeoutList responseTimeouts;
 
   private final ArrayDeque<UpstreamConnection> idle = new ArrayDeque<>();
   private final ArrayDeque<Pending> waiting = new ArrayDeque<>();
@@ -52,7 +72,7 @@ public final class LoopPool implements LoopTimers.Sweeper, PoolGauges {
   private int connecting;
   /** Permits (endpoint and budget) held by connections that are open, opening or closing. */
   private int held;
-  private boolean hungry;
+  private Hunger hunger = Hunger.NONE;
   private boolean closed;
   /** The earliest moment an idle connection may expire: sweeps before it are skipped. */
   private long nextExpiryNanos = Long.MAX_VALUE;
@@ -68,6 +88,12 @@ public final class LoopPool implements LoopTimers.Sweeper, PoolGauges {
     this.loop = loop;
     this.connector = connector;
     this.pendingTimeouts = loop.timers().list(config.pendingTimeout());
+    this.responseTimeouts = loop.timers().list(endpoint.config().responseTimeout());
+  }
+
+  /** The loop's list for the upstream's {@code responseTimeoutMs}, for exchanges using this pool. */
+  public TimeoutList responseTimeouts() {
+    return responseTimeouts;
   }
 
   public UpstreamEndpoint endpoint() {
@@ -86,6 +112,11 @@ public final class LoopPool implements LoopTimers.Sweeper, PoolGauges {
     } else {
       acquireLater(waiter);
     }
+  }
+
+  /** A connection outside the pool and its limits (a WebSocket tunnel), opened on this loop. */
+  void connectDedicated(Consumer<UpstreamConnection> onConnected, Consumer<String> onFailed) {
+    connector.connectDedicated(onConnected, onFailed);
   }
 
   /** The fast path: the most recently released idle connection that is still good, leased; else null. */
@@ -125,11 +156,12 @@ public final class LoopPool implements LoopTimers.Sweeper, PoolGauges {
           "pending queue full (" + config.maxPendingRequests() + " requests waiting)"));
       return;
     }
-    Pending pending = new Pending(waiter, !opening);
+    long now = loop.now();
+    Pending pending = new Pending(waiter, !opening, now);
     waiting.add(pending);
-    pendingTimeouts.arm(pending.timeout, loop.now());
-    if (wantsConnection && !opening) {
-      becomeHungry();
+    pendingTimeouts.arm(pending.timeout, now);
+    if (wantsConnection && !opening && owned() == 0) {
+      hunger(Hunger.EMPTY); // nothing here will ever free up: ask the other loops at once
     }
     publishGauges();
   }
@@ -219,8 +251,8 @@ public final class LoopPool implements LoopTimers.Sweeper, PoolGauges {
     if (connection.keepAliveDeadlineNanos - now <= 0) {
       return CloseReason.IDLE_TIMEOUT;
     }
-    if (waiting.isEmpty() && endpoint.hungryElsewhere(this)) {
-      return CloseReason.REBALANCED; // requests wait on another loop that has no permit left
+    if (waiting.isEmpty() && endpoint.shouldDonate(this, owned())) {
+      return CloseReason.REBALANCED; // requests starve on another loop that has no permit left
     }
     return null;
   }
@@ -245,7 +277,7 @@ public final class LoopPool implements LoopTimers.Sweeper, PoolGauges {
       }
     }
     if (waiting.isEmpty()) {
-      stopBeingHungry();
+      hunger(Hunger.NONE);
     }
   }
 
@@ -328,9 +360,15 @@ public final class LoopPool implements LoopTimers.Sweeper, PoolGauges {
     }
   }
 
-  /** Closes idle connections that outlived their time. Called by the loop's tick. */
+  /**
+   * Called by the loop's tick: closes idle connections that outlived their time, and asks the
+   * other loops for a connection while requests here have waited too long.
+   */
   @Override
   public void sweep(long now) {
+    if (!waiting.isEmpty()) {
+      checkHunger(now);
+    }
     if (idle.isEmpty() || now - nextExpiryNanos < 0) {
       return;
     }
@@ -349,6 +387,20 @@ public final class LoopPool implements LoopTimers.Sweeper, PoolGauges {
     publishGauges();
   }
 
+  private void checkHunger(long now) {
+    if (hunger != Hunger.STARVING && now - waiting.peek().sinceNanos >= STARVATION_DELAY
+        && connecting < waiting.size() && !openConnection()) {
+      hunger(Hunger.STARVING);
+    } else if (hunger != Hunger.NONE) {
+      endpoint.requestDonations(this, hunger); // asked before and nothing came yet: ask again
+    }
+  }
+
+  /** Connections of this pool: leased, idle and being opened. */
+  private int owned() {
+    return leased + idle.size() + connecting;
+  }
+
   /** A permit may have freed (a connection closed elsewhere, or a limit grew). Any thread. */
   void poke() {
     loop.run(() -> {
@@ -357,10 +409,10 @@ public final class LoopPool implements LoopTimers.Sweeper, PoolGauges {
     });
   }
 
-  /** Another loop has requests waiting and no permit: give up an idle connection if none waits here. Any thread. */
-  void requestDonation() {
+  /** Another loop has requests waiting and no permit: give up an idle connection if this loop can spare one. Any thread. */
+  void requestDonation(Hunger need) {
     loop.run(() -> {
-      if (waiting.isEmpty() && !idle.isEmpty()) {
+      if (waiting.isEmpty() && !idle.isEmpty() && (need == Hunger.STARVING || owned() >= 2)) {
         idle.pollLast().close(CloseReason.REBALANCED);
         publishGauges();
       }
@@ -414,26 +466,25 @@ public final class LoopPool implements LoopTimers.Sweeper, PoolGauges {
       pending.leave();
       pending.waiter.onPoolFailure(failure);
     }
-    stopBeingHungry();
+    hunger(Hunger.NONE);
     publishGauges();
   }
 
-  private void becomeHungry() {
-    if (!hungry) {
-      hungry = true;
-      endpoint.hungry(this, true);
+  private void hunger(Hunger now) {
+    if (hunger != now) {
+      endpoint.hungerChanged(this, hunger, now);
+      hunger = now;
     }
   }
 
-  private void stopBeingHungry() {
-    if (hungry) {
-      hungry = false;
-      endpoint.hungry(this, false);
-    }
+  CompletableFuture<List<Channel>> idleChannelsForTest() {
+    CompletableFuture<List<Channel>> channels = new CompletableFuture<>();
+    loop.run(() -> channels.complete(idle.stream().map(UpstreamConnection::channel).toList()));
+    return channels;
   }
 
-  boolean isHungry() {
-    return hungry;
+  Hunger hunger() {
+    return hunger;
   }
 
   private void publishGauges() {
@@ -464,9 +515,12 @@ public final class LoopPool implements LoopTimers.Sweeper, PoolGauges {
     final boolean queued;
     final Timeout timeout = new Timeout(this::expire);
 
-    Pending(Waiter waiter, boolean queued) {
+    final long sinceNanos;
+
+    Pending(Waiter waiter, boolean queued, long sinceNanos) {
       this.waiter = waiter;
       this.queued = queued;
+      this.sinceNanos = sinceNanos;
     }
 
     void leave() {
@@ -482,7 +536,7 @@ public final class LoopPool implements LoopTimers.Sweeper, PoolGauges {
           endpoint.leaveQueue();
         }
         if (waiting.isEmpty()) {
-          stopBeingHungry();
+          hunger(Hunger.NONE);
         }
         publishGauges();
         waiter.onPoolFailure(new PoolFailure(PoolFailure.Kind.PENDING_TIMEOUT,

@@ -2,29 +2,33 @@ package io.keepgate.upstream;
 
 import io.keepgate.cluster.ClusterState;
 import io.keepgate.config.UpstreamConfig;
-import io.vertx.core.Future;
+import io.keepgate.health.EndpointHealth;
 import io.vertx.core.http.HttpClientAgent;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.Consumer;
 
 /**
- * One configured upstream: its endpoint pools and how to pick among them.
+ * One configured upstream: its endpoints, how to pick among them, and this node's share of its
+ * {@code maxConnectionsTotal}.
  *
  * <p>Threading: immutable after construction; safe to share across event loops.
  */
 public final class Upstream {
   private final UpstreamConfig config;
-  private final HttpClientAgent client;
-  private final List<EndpointPool> pools;
+  private final List<UpstreamEndpoint> endpoints;
   private final LoadBalancer balancer;
+  private final ConnectionPermits budget;
+  /** Vert.x's HTTP client, for health probes only: the data plane never uses it. */
+  private final HttpClientAgent probes;
 
-  private final UpstreamBudget budget;
-
-  Upstream(UpstreamConfig config, HttpClientAgent client, List<EndpointPool> pools, UpstreamBudget budget) {
+  Upstream(UpstreamConfig config, List<UpstreamEndpoint> endpoints, LoadBalancer balancer, ConnectionPermits budget,
+      HttpClientAgent probes) {
     this.config = config;
-    this.client = client;
+    this.endpoints = List.copyOf(endpoints);
+    this.balancer = balancer;
     this.budget = budget;
-    this.pools = List.copyOf(pools);
-    this.balancer = LoadBalancer.of(config.loadBalancer());
+    this.probes = probes;
   }
 
   public String name() {
@@ -35,40 +39,42 @@ public final class Upstream {
     return config;
   }
 
-  public List<EndpointPool> pools() {
-    return pools;
+  public List<UpstreamEndpoint> endpoints() {
+    return endpoints;
+  }
+
+  /** The endpoint for the next request from event loop {@code loopIndex}; {@code null} when none is healthy. */
+  public UpstreamEndpoint choose(int loopIndex) {
+    return balancer.choose(endpoints, loopIndex);
   }
 
   /** This node's share of {@code maxConnectionsTotal}, or -1 when the upstream has no budget. */
   public int budgetShare() {
-    return budget == UpstreamBudget.UNLIMITED ? -1 : budget.limit();
+    return budget == ConnectionPermits.UNLIMITED ? -1 : budget.limit();
   }
 
   /** Connections this node holds to the upstream, counted against its share. */
   public int budgetUsed() {
-    return budget.open();
+    return budget.taken();
   }
 
-  /** The endpoint pool for the next request, among healthy endpoints; {@code null} when none is. */
-  public EndpointPool choose() {
-    for (EndpointPool pool : pools) {
-      if (!pool.stats().healthy()) {
-        List<EndpointPool> healthy = pools.stream().filter(p -> p.stats().healthy()).toList();
-        return healthy.isEmpty() ? null : balancer.choose(healthy);
-      }
-    }
-    return balancer.choose(pools);
+  /** Opens a connection outside the pools (a WebSocket tunnel) on the event loop with this index. */
+  public void connectDedicated(UpstreamEndpoint endpoint, int loopIndex, Consumer<UpstreamConnection> onConnected,
+      Consumer<String> onFailed) {
+    endpoint.pool(loopIndex).connectDedicated(onConnected, onFailed);
   }
 
   void resplitBudget(ClusterState cluster) {
     int total = config.pool().maxConnectionsTotal();
     if (total > 0 && budget.setLimit(cluster.shareOf(total))) {
-      pools.forEach(EndpointPool::shedOverBudget);
+      endpoints.forEach(UpstreamEndpoint::shedOverBudget);
     }
   }
 
-  Future<Void> close() {
-    return Future.all(pools.stream().map(EndpointPool::close).toList())
-        .transform(ar -> client.close());
+  /** Closes every pool: idle connections at once, leased ones when their exchange ends. */
+  CompletableFuture<Void> close() {
+    endpoints.forEach(endpoint -> endpoint.health().stop());
+    return CompletableFuture.allOf(endpoints.stream().map(UpstreamEndpoint::close).toArray(CompletableFuture[]::new))
+        .whenComplete((v, e) -> probes.close());
   }
 }

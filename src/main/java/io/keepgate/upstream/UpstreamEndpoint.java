@@ -6,7 +6,10 @@ import io.keepgate.health.EndpointHealth;
 import io.keepgate.internal.Loop;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
+import io.netty.channel.Channel;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BiFunction;
 
@@ -27,7 +30,8 @@ public final class UpstreamEndpoint {
   private final ConnectionPermits budget;
   private final List<LoopPool> pools = new ArrayList<>();
   private final AtomicInteger queued = new AtomicInteger();
-  private final AtomicInteger hungryPools = new AtomicInteger();
+  private final AtomicInteger emptyPools = new AtomicInteger();
+  private final AtomicInteger starvingPools = new AtomicInteger();
 
   UpstreamEndpoint(UpstreamConfig config, Endpoint address, EndpointStats stats, EndpointHealth health,
       ConnectionPermits budget, List<Loop> loops, BiFunction<UpstreamEndpoint, Loop, Connector> connectors) {
@@ -37,6 +41,7 @@ public final class UpstreamEndpoint {
     this.health = health;
     this.permits = new ConnectionPermits(config.pool().maxConnectionsPerEndpoint());
     this.budget = budget;
+    stats.healthFrom(health::healthy);
     for (Loop loop : loops) {
       LoopPool pool = new LoopPool(this, loop, connectors.apply(this, loop));
       pools.add(pool);
@@ -91,6 +96,13 @@ public final class UpstreamEndpoint {
     return true;
   }
 
+  /** The channels idle in every pool of this endpoint, read on their loops; for tests. */
+  public CompletableFuture<List<Channel>> idleChannelsForTest() {
+    List<Channel> all = new CopyOnWriteArrayList<>();
+    return CompletableFuture.allOf(pools.stream().map(pool -> pool.idleChannelsForTest().thenAccept(all::addAll))
+        .toArray(CompletableFuture[]::new)).thenApply(v -> List.copyOf(all));
+  }
+
   int permitsTakenForTest() {
     return permits.taken();
   }
@@ -121,23 +133,37 @@ public final class UpstreamEndpoint {
     queued.decrementAndGet();
   }
 
-  /** A pool has requests waiting and no permit (or no longer has): the others give up idle connections. */
-  void hungry(LoopPool pool, boolean hungry) {
-    if (!hungry) {
-      hungryPools.decrementAndGet();
-      return;
+  /** A pool's hunger changed: the counts move, and a pool that became hungry asks the others. */
+  void hungerChanged(LoopPool pool, LoopPool.Hunger before, LoopPool.Hunger now) {
+    counter(before).ifPresent(AtomicInteger::decrementAndGet);
+    counter(now).ifPresent(AtomicInteger::incrementAndGet);
+    if (now != LoopPool.Hunger.NONE) {
+      requestDonations(pool, now);
     }
-    hungryPools.incrementAndGet();
+  }
+
+  private Optional<AtomicInteger> counter(LoopPool.Hunger hunger) {
+    return switch (hunger) {
+      case NONE -> Optional.empty();
+      case EMPTY -> Optional.of(emptyPools);
+      case STARVING -> Optional.of(starvingPools);
+    };
+  }
+
+  /** Asks every pool but {@code pool} to give up an idle connection for it. */
+  void requestDonations(LoopPool pool, LoopPool.Hunger need) {
     for (LoopPool other : pools) {
       if (other != pool) {
-        other.requestDonation();
+        other.requestDonation(need);
       }
     }
   }
 
-  /** Whether a pool other than {@code pool} waits for a permit. */
-  boolean hungryElsewhere(LoopPool pool) {
-    return hungryPools.get() > (pool.isHungry() ? 1 : 0);
+  /** Whether {@code pool}, holding {@code owned} connections, should give up the one it releases to a hungry loop. */
+  boolean shouldDonate(LoopPool pool, int owned) {
+    int starving = starvingPools.get() - (pool.hunger() == LoopPool.Hunger.STARVING ? 1 : 0);
+    int empty = emptyPools.get() - (pool.hunger() == LoopPool.Hunger.EMPTY ? 1 : 0);
+    return starving > 0 || (empty > 0 && owned >= 2);
   }
 
   /** This endpoint was ejected: every pool closes its idle connections and lets its waiters go elsewhere. */

@@ -3,33 +3,40 @@ package io.keepgate.upstream;
 import io.keepgate.cluster.ClusterState;
 import io.keepgate.config.Endpoint;
 import io.keepgate.config.UpstreamConfig;
-import io.vertx.core.Context;
-import io.vertx.core.Future;
+import io.keepgate.health.EndpointHealth;
+import io.keepgate.health.HealthChecker;
+import io.keepgate.internal.Loop;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFactory;
+import io.netty.resolver.AddressResolverGroup;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpClientAgent;
 import io.vertx.core.http.HttpClientOptions;
-import io.vertx.core.http.HttpVersion;
 import io.vertx.core.internal.VertxInternal;
+import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.BiFunction;
 
 /**
- * Every upstream of the running config, with one {@link EndpointPool} per endpoint.
+ * Every upstream of the running config, with one {@link UpstreamEndpoint} per endpoint and one
+ * {@link LoopPool} per endpoint and event loop.
  *
- * <p>Threading: immutable; a reload builds a new set (carrying unchanged upstreams over). Each
- * endpoint pool gets its own home event loop, spread round-robin over the Vert.x event loops.
+ * <p>Threading: immutable; a reload builds a new set, carrying unchanged upstreams over.
  */
 public final class Upstreams {
-  /** Upstream response heads larger than this are a protocol error (502). */
-  private static final int MAX_RESPONSE_HEADER_BYTES = 65536;
+
   /**
-   * Body chunks up to this size come out of one socket read: each chunk becomes one write to the
-   * client, so 8 KiB chunks (the Vert.x default) meant eight writes for a 64 KiB body.
+   * What upstreams are built with: Vert.x (its transport, resolver and, for probes only, its HTTP
+   * client), the event loops, the cluster, and the counters of each (upstream, endpoint), which
+   * outlive a reload.
    */
-  private static final int MAX_RESPONSE_CHUNK_BYTES = 65536;
+  public record Environment(Vertx vertx, List<Loop> loops, ClusterState cluster,
+      BiFunction<String, String, EndpointStats> statsFor) {}
 
   private final Map<String, Upstream> byName;
 
@@ -37,9 +44,9 @@ public final class Upstreams {
     this.byName = byName;
   }
 
-  /** Builds the pools of a first config; connections open lazily on the first request. */
-  public static Upstreams create(Vertx vertx, List<UpstreamConfig> configs, ClusterState cluster) {
-    return new Upstreams(Map.of()).reconcile(vertx, configs, cluster);
+  /** Builds the pools of a first config; connections open on the first request. */
+  public static Upstreams create(Environment environment, List<UpstreamConfig> configs) {
+    return new Upstreams(Map.of()).reconcile(environment, configs);
   }
 
   /**
@@ -47,26 +54,43 @@ public final class Upstreams {
    * pools and pooled connections; the others are built anew. What this set holds and the new one
    * does not is {@link #retiredBy retired}, for the caller to close.
    */
-  public Upstreams reconcile(Vertx vertx, List<UpstreamConfig> configs, ClusterState cluster) {
+  public Upstreams reconcile(Environment environment, List<UpstreamConfig> configs) {
     Map<String, Upstream> next = new LinkedHashMap<>();
     for (UpstreamConfig config : configs) {
       Upstream current = byName.get(config.name());
-      next.put(config.name(), current != null && current.config().equals(config)
-          ? current : build(vertx, config, cluster));
+      next.put(config.name(), current != null && current.config().equals(config) ? current : build(environment, config));
     }
     return new Upstreams(next);
   }
 
-  private static Upstream build(Vertx vertx, UpstreamConfig config, ClusterState cluster) {
-    HttpClientAgent client = vertx.createHttpClient(clientOptions(config));
+  private static Upstream build(Environment environment, UpstreamConfig config) {
+    VertxInternal vertx = (VertxInternal) environment.vertx();
+    ChannelFactory<? extends Channel> channels = vertx.transport().channelFactory(false);
+    AddressResolverGroup<InetSocketAddress> resolver = vertx.nameResolver().nettyAddressResolverGroup();
+    boolean epoll = vertx.isNativeTransportEnabled();
+    HttpClientAgent probes = vertx.createHttpClient(probeOptions(config));
     int total = config.pool().maxConnectionsTotal();
-    UpstreamBudget budget = total > 0 ? new UpstreamBudget(cluster.shareOf(total)) : UpstreamBudget.UNLIMITED;
-    List<EndpointPool> pools = new ArrayList<>();
-    for (Endpoint endpoint : config.endpoints()) {
-      Context home = ((VertxInternal) vertx).createEventLoopContext();
-      pools.add(new EndpointPool(config, endpoint, client, budget, cluster, home, System::nanoTime));
+    ConnectionPermits budget = total > 0
+        ? new ConnectionPermits(environment.cluster().shareOf(total)) : ConnectionPermits.UNLIMITED;
+    List<UpstreamEndpoint> endpoints = new ArrayList<>();
+    for (Endpoint address : config.endpoints()) {
+      EndpointHealth health = new EndpointHealth(config.name(), address, config.healthCheck(), environment.cluster());
+      UpstreamEndpoint endpoint = new UpstreamEndpoint(config, address,
+          environment.statsFor().apply(config.name(), address.toString()), health, budget, environment.loops(),
+          (e, loop) -> new ChannelConnector(loop, config, address, channels, resolver, epoll));
+      health.onEjected(endpoint::onEjected);
+      health.start(vertx, HealthChecker.of(config.healthCheck(), probes));
+      endpoints.add(endpoint);
     }
-    return new Upstream(config, client, pools, budget);
+    return new Upstream(config, endpoints, LoadBalancer.of(config.loadBalancer(), environment.loops().size()),
+        budget, probes);
+  }
+
+  private static HttpClientOptions probeOptions(UpstreamConfig config) {
+    return new HttpClientOptions()
+        .setConnectTimeout((int) config.pool().connectTimeout().toMillis())
+        .setKeepAlive(false)
+        .setName("keepgate-probes-" + config.name());
   }
 
   /** The upstreams of this set that {@code next} does not carry over. */
@@ -75,8 +99,8 @@ public final class Upstreams {
   }
 
   /** Closes retired upstreams gracefully: idle connections now, leased ones when their exchange ends. */
-  public static Future<Void> close(List<Upstream> retired) {
-    return Future.all(retired.stream().map(Upstream::close).toList()).mapEmpty();
+  public static CompletableFuture<Void> close(List<Upstream> retired) {
+    return CompletableFuture.allOf(retired.stream().map(Upstream::close).toArray(CompletableFuture[]::new));
   }
 
   /** After a membership change: every budget takes its new share; pools over it shed idle connections. */
@@ -90,22 +114,12 @@ public final class Upstreams {
   public void adoptVerdict(String upstream, String endpoint, boolean healthy) {
     Upstream target = byName.get(upstream);
     if (target != null) {
-      target.pools().stream().filter(p -> p.endpoint().toString().equals(endpoint))
-          .forEach(p -> p.adoptClusterVerdict(healthy));
+      for (UpstreamEndpoint candidate : target.endpoints()) {
+        if (candidate.address().toString().equals(endpoint)) {
+          candidate.health().adoptClusterVerdict(healthy);
+        }
+      }
     }
-  }
-
-  static HttpClientOptions clientOptions(UpstreamConfig config) {
-    return new HttpClientOptions()
-        .setProtocolVersion(HttpVersion.HTTP_1_1)
-        .setKeepAlive(true)
-        .setConnectTimeout((int) config.pool().connectTimeout().toMillis())
-        .setTcpNoDelay(true)
-        .setTcpKeepAlive(config.tcpKeepAlive().enabled())
-        .setMaxHeaderSize(MAX_RESPONSE_HEADER_BYTES)
-        .setMaxChunkSize(MAX_RESPONSE_CHUNK_BYTES)
-        .setDecompressionSupported(false)
-        .setName(config.name());
   }
 
   /** The upstream with this name, or {@code null}. */
@@ -118,7 +132,7 @@ public final class Upstreams {
   }
 
   /** Closes every pool: idle connections at once, leased ones when their exchange ends. */
-  public Future<Void> close() {
+  public CompletableFuture<Void> close() {
     return close(List.copyOf(byName.values()));
   }
 }

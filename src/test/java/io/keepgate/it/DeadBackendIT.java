@@ -29,6 +29,8 @@ class DeadBackendIT {
 
   private static JsonObject config(String endpoint) {
     JsonObject config = GatewayHarness.config(endpoint);
+    // one event loop: the requests must find the one pooled connection, which lives on one loop
+    config.getJsonObject("server").put("eventLoops", 1);
     JsonObject upstream = GatewayHarness.upstream(config);
     upstream.put("tcpKeepAlive", new JsonObject().put("idleSeconds", IDLE_SECONDS)
         .put("intervalSeconds", INTERVAL_SECONDS).put("probes", PROBES));
@@ -94,7 +96,7 @@ class DeadBackendIT {
         Duration bound = DETECTION.plusSeconds(1).plus(SLACK);
         assertTrue(took.compareTo(bound) <= 0, "502 after " + took.toMillis() + " ms, bound " + bound.toMillis());
         if (gateway.gateway().vertx().isNativeTransportEnabled()) {
-          assertEquals(1.0, gateway.closed(endpoint, "keepalive_dead"), "ETIMEDOUT from TCP_USER_TIMEOUT");
+          assertEquals(1.0, gateway.closed(endpoint, "keepalive_dead"), "ETIMEDOUT from TCP_USER_TIMEOUT: " + gateway.pool(endpoint));
         }
       }
     }

@@ -9,7 +9,7 @@ import io.keepgate.testing.GatewayHarness;
 import io.keepgate.testing.KernelSockets;
 import io.keepgate.testing.RawClient;
 import io.keepgate.upstream.TcpKeepAlive;
-import io.vertx.core.http.HttpClientConnection;
+import io.netty.channel.Channel;
 import io.vertx.core.json.JsonObject;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -34,7 +34,7 @@ class TcpKeepAliveIT {
           new JsonObject().put("enabled", true).put("idleSeconds", 7).put("intervalSeconds", 3).put("probes", 4));
       try (GatewayHarness gateway = GatewayHarness.start(config)) {
         assertEquals(200, get(gateway).status());
-        HttpClientConnection connection = onlyConnection(gateway);
+        Channel connection = onlyConnection(gateway);
 
         TcpKeepAlive.SocketValues values = TcpKeepAlive.read(connection);
         assertTrue(values.enabled(), "SO_KEEPALIVE: " + values);
@@ -75,9 +75,9 @@ class TcpKeepAliveIT {
     }
   }
 
-  private static HttpClientConnection onlyConnection(GatewayHarness gateway) throws Exception {
-    List<HttpClientConnection> connections = gateway.gateway().upstreams().get("up").pools().get(0)
-        .connectionsForTest().await(5, TimeUnit.SECONDS);
+  private static Channel onlyConnection(GatewayHarness gateway) throws Exception {
+    List<Channel> connections = gateway.gateway().upstreams().get("up").endpoints().get(0)
+        .idleChannelsForTest().get(5, TimeUnit.SECONDS);
     assertEquals(1, connections.size(), "one pooled upstream connection");
     return connections.get(0);
   }

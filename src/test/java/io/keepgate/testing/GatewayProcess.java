@@ -108,6 +108,7 @@ public final class GatewayProcess implements AutoCloseable {
       throws IOException {
     List<String> command = new ArrayList<>();
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    command.add("-Dio.netty.leakDetection.level=paranoid"); // a LEAK report fails the test: see close()
     command.addAll(jvmArgs);
     command.add("-jar");
     command.add(jar().toString());
@@ -267,7 +268,10 @@ public final class GatewayProcess implements AutoCloseable {
     }
   }
 
-  /** Kills the process (SIGKILL if it is still running), waits for it, and deletes its files. */
+  /**
+   * Kills the process (SIGKILL if it is still running), waits for it, and deletes its files; fails
+   * if Netty's leak detector reported a leaked buffer in its output.
+   */
   @Override
   public void close() {
     if (process.isAlive()) {
@@ -278,6 +282,15 @@ public final class GatewayProcess implements AutoCloseable {
         Thread.currentThread().interrupt();
       }
     }
+    boolean leaked = (stdout() + stderr()).contains("LEAK:");
+    String output = leaked ? output() : "";
+    deleteFiles();
+    if (leaked) {
+      throw new AssertionError("Netty reported a leaked buffer in the gateway process:\n" + output);
+    }
+  }
+
+  private void deleteFiles() {
     try (Stream<Path> files = Files.walk(dir)) {
       files.sorted(Comparator.reverseOrder()).forEach(path -> path.toFile().delete());
     } catch (IOException e) {

@@ -8,7 +8,7 @@ import org.junit.jupiter.api.Test;
 /** keepgate closes a connection before the backend's announced Keep-Alive timeout, with a margin. */
 class KeepAliveDeadlineTest {
   private static long deadlineMillis(int timeoutSeconds) {
-    return TimeUnit.NANOSECONDS.toMillis(EndpointPool.keepAliveDeadline(0, timeoutSeconds));
+    return TimeUnit.NANOSECONDS.toMillis(KeepAliveHeader.deadline(0, timeoutSeconds));
   }
 
   @Test
@@ -21,11 +21,11 @@ class KeepAliveDeadlineTest {
 
   @Test
   void noAnnouncedTimeoutMeansNoDeadline() {
-    assertEquals(Long.MAX_VALUE, EndpointPool.keepAliveDeadline(0, -1));
+    assertEquals(Long.MAX_VALUE, KeepAliveHeader.deadline(0, -1));
   }
 
   @Test
   void timeoutZeroMeansDoNotPool() {
-    assertEquals(true, EndpointPool.keepAliveDeadline(0, 0) <= 0, "closed at once on release");
+    assertEquals(true, KeepAliveHeader.deadline(0, 0) <= 0, "closed at once on release");
   }
 }

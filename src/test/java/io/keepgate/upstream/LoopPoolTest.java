@@ -245,6 +245,48 @@ class LoopPoolTest {
   }
 
   @Test
+  void aLoopGivesUpItsLastIdleConnectionOnlyOnceARequestElsewhereStarves() throws Exception {
+    PoolFixture f = new PoolFixture(2,
+        "{\"name\":\"up\",\"endpoints\":[\"b:1\"],\"pool\":{\"maxConnectionsPerEndpoint\":1}}", 0);
+    LoopPool a = f.endpoint.pool(0);
+    LoopPool b = f.endpoint.pool(1);
+    acquire(a);
+    UpstreamConnection only = f.completeConnect();
+    a.recycle(only, -1);
+
+    Recorder waiter = acquire(b);
+    assertTrue(only.channel().isOpen(), "loop A keeps its only connection while B has just started waiting");
+    f.advance(Duration.ofMillis(249));
+    f.tick();
+    assertTrue(only.channel().isOpen());
+    f.advance(Duration.ofMillis(1));
+    f.tick();
+    assertFalse(only.channel().isOpen(), "after 250 ms of waiting, loop B starves: A gives its idle connection up");
+    assertEquals(1, f.closed(CloseReason.REBALANCED));
+    assertSame(f.completeConnect(), waiter.leased);
+  }
+
+  @Test
+  void noConnectionMovesWhileEachLoopsOwnConnectionsKeepUp() throws Exception {
+    PoolFixture f = new PoolFixture(2,
+        "{\"name\":\"up\",\"endpoints\":[\"b:1\"],\"pool\":{\"maxConnectionsPerEndpoint\":2}}", 0);
+    LoopPool a = f.endpoint.pool(0);
+    LoopPool b = f.endpoint.pool(1);
+    acquire(a);
+    UpstreamConnection busy = f.completeConnect();
+    acquire(b);
+    b.recycle(f.completeConnect(), -1); // loop B: one idle connection
+
+    Recorder waiter = acquire(a); // loop A's own connection is busy; no permit left
+    f.advance(Duration.ofMillis(100));
+    f.tick();
+    a.recycle(busy, -1);
+    assertSame(busy, waiter.leased, "served by its own loop's connection");
+    assertEquals(0, f.closed(CloseReason.REBALANCED));
+    assertEquals(1, b.idle());
+  }
+
+  @Test
   void closingThePoolClosesIdleConnectionsNowAndLeasedOnesWhenTheirExchangeEnds() throws Exception {
     PoolFixture f = new PoolFixture("{}");
     acquire(f.pool());

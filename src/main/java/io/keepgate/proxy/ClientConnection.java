@@ -1,0 +1,353 @@
+package io.keepgate.proxy;
+
+import io.keepgate.http1.RequestDecoder;
+import io.keepgate.http1.RequestRefusal;
+import io.keepgate.http1.ResponseEncoder;
+import io.keepgate.internal.Timeout;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.socket.DuplexChannel;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpObject;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.util.ReferenceCountUtil;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.util.ArrayDeque;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One client connection: the last handler of its pipeline ({@link RequestDecoder},
+ * {@link ResponseEncoder}, this). It runs one {@link Exchange} at a time, in order: requests a
+ * client pipelines while one is in flight wait here, and reading pauses until they are answered.
+ * It owns the connection's timeouts (idle between requests, the head-read clock, a stalled request
+ * body, the linger after a refusal), each an entry in its loop's lists rather than a scheduled
+ * task, and its read suspension, which several causes may hold at once.
+ *
+ * <p>Threading: confined to the channel's event loop, like its exchanges and their upstream
+ * connections.
+ */
+final class ClientConnection extends ChannelInboundHandlerAdapter implements RequestDecoder.HeadListener {
+  private static final Logger log = LoggerFactory.getLogger(ClientConnection.class);
+
+  /** Why reading is suspended; reading resumes when no cause is left. */
+  static final int AWAITING_UPSTREAM = 1;
+  static final int UPSTREAM_FULL = 2;
+  static final int PIPELINED = 4;
+
+  /** What the connection's one timeout currently measures. */
+  private enum Clock {
+    /** No request in flight: closes the connection after {@code server.idleTimeoutMs}. */
+    IDLE,
+    /** A request head started: 408 after {@code server.headerReadTimeoutMs}. */
+    HEAD,
+    /** A request body is arriving: it may not stall longer than {@code server.idleTimeoutMs}. */
+    BODY,
+    /** Refused and answered: input is discarded for a moment so the client reads the answer. */
+    LINGER
+  }
+
+  /** Links of the loop's connection list. */
+  ClientConnection prev;
+  ClientConnection next;
+
+  private final ProxyLoop loop;
+  private final Timeout timeout = new Timeout(this::onTimeout);
+  private Channel channel;
+  private ResponseEncoder encoder;
+  private Exchange exchange;
+  /** Messages of requests pipelined behind the one in flight; created on first use. */
+  private ArrayDeque<HttpObject> queued;
+  private int suspended;
+  private boolean reading;
+  private boolean dispatching;
+  private boolean closing;
+  private Clock clock;
+  private String clientHost;
+
+  ClientConnection(ProxyLoop loop) {
+    this.loop = loop;
+  }
+
+  /** Called by the channel initializer with the encoder placed before this handler. */
+  void init(Channel channel, ResponseEncoder encoder) {
+    this.channel = channel;
+    this.encoder = encoder;
+  }
+
+  Channel channel() {
+    return channel;
+  }
+
+  ProxyLoop loop() {
+    return loop;
+  }
+
+  ResponseEncoder encoder() {
+    return encoder;
+  }
+
+  /** Whether the channel is inside a read batch: upstream writes are flushed at its end. */
+  boolean reading() {
+    return reading;
+  }
+
+  /** The client's IP address, for X-Forwarded-For and the access log. */
+  String clientHost() {
+    if (clientHost == null) {
+      clientHost = channel.remoteAddress() instanceof InetSocketAddress address
+          ? address.getAddress().getHostAddress() : String.valueOf(channel.remoteAddress());
+    }
+    return clientHost;
+  }
+
+  @Override
+  public void channelActive(ChannelHandlerContext ctx) {
+    loop.add(this);
+    loop.context.metrics().clientConnectionOpened();
+    channel.closeFuture().addListener(f -> {
+      loop.remove(this);
+      loop.context.metrics().clientConnectionClosed();
+    });
+    startClock(Clock.IDLE);
+    ctx.fireChannelActive();
+  }
+
+  @Override
+  public void channelRead(ChannelHandlerContext ctx, Object msg) {
+    reading = true;
+    if (closing) {
+      ReferenceCountUtil.release(msg); // refused or closing: nothing more is served
+    } else if (queued != null && !queued.isEmpty()) {
+      queued.add((HttpObject) msg); // keep order behind what waits already
+    } else {
+      handle((HttpObject) msg);
+    }
+  }
+
+  private void handle(HttpObject msg) {
+    if (msg instanceof HttpRequest request) {
+      if (exchange != null) {
+        enqueue(request);
+        return;
+      }
+      timeout.cancel();
+      if (request.decoderResult().isFailure()) {
+        refuse(refusal(request.decoderResult().cause()));
+        return;
+      }
+      exchange = new Exchange(this, request);
+      dispatching = true;
+      try {
+        exchange.start();
+      } finally {
+        dispatching = false;
+      }
+    } else if (exchange != null && msg instanceof HttpContent content) {
+      exchange.onRequestContent(content);
+    } else {
+      ReferenceCountUtil.release(msg);
+    }
+  }
+
+  private void enqueue(HttpObject msg) {
+    if (queued == null) {
+      queued = new ArrayDeque<>(4);
+    }
+    queued.add(msg);
+    suspend(PIPELINED);
+  }
+
+  @Override
+  public void channelReadComplete(ChannelHandlerContext ctx) {
+    reading = false;
+    if (exchange != null) {
+      exchange.onClientReadComplete();
+      if (clock == Clock.BODY) {
+        startClock(Clock.BODY); // the body is still moving
+      }
+    }
+    ctx.fireChannelReadComplete();
+  }
+
+  @Override
+  public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+    if (exchange != null && channel.isWritable()) {
+      exchange.onClientWritable();
+    }
+    ctx.fireChannelWritabilityChanged();
+  }
+
+  @Override
+  public void channelInactive(ChannelHandlerContext ctx) {
+    timeout.cancel();
+    releaseQueued();
+    Exchange current = exchange;
+    exchange = null;
+    if (current != null) {
+      current.onClientClosed();
+    }
+    ctx.fireChannelInactive();
+  }
+
+  @Override
+  public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+    if (!(cause instanceof IOException) && log.isDebugEnabled()) {
+      log.debug("{} client connection failed", channel, cause);
+    }
+    channel.close();
+  }
+
+  @Override
+  public void onHeadStarted() {
+    if (exchange == null && !closing) {
+      startClock(Clock.HEAD);
+    }
+  }
+
+  /** The request in flight sends a body: a stall in it is bounded by the idle timeout. */
+  void bodyStarted() {
+    startClock(Clock.BODY);
+  }
+
+  /** The request in flight is read in full. */
+  void bodyEnded() {
+    if (clock == Clock.BODY) {
+      timeout.cancel();
+    }
+  }
+
+  private void startClock(Clock kind) {
+    clock = kind;
+    long now = loop.loop.now();
+    switch (kind) {
+      case IDLE, BODY -> loop.idleTimeouts.arm(timeout, now);
+      case HEAD -> loop.headTimeouts.arm(timeout, now);
+      case LINGER -> loop.lingerTimeouts.arm(timeout, now);
+    }
+  }
+
+  private void onTimeout() {
+    switch (clock) {
+      case IDLE, LINGER -> channel.close();
+      case HEAD -> refuse(new RequestRefusal(408, "request head read timed out"));
+      case BODY -> {
+        if (exchange != null) {
+          exchange.onClientStalled();
+        }
+      }
+    }
+  }
+
+  /** Suspends reading for {@code cause} (one of the constants above). */
+  void suspend(int cause) {
+    if (suspended == 0) {
+      channel.config().setAutoRead(false);
+    }
+    suspended |= cause;
+  }
+
+  /** Lifts {@code cause}; reading resumes when no cause is left. */
+  void resume(int cause) {
+    if (suspended != 0) {
+      suspended &= ~cause;
+      if (suspended == 0) {
+        channel.config().setAutoRead(true);
+      }
+    }
+  }
+
+  /** Writes a message to the client without flushing it. */
+  void write(Object message) {
+    channel.write(message, channel.voidPromise());
+  }
+
+  void flush() {
+    channel.flush();
+  }
+
+  /** The exchange in flight ended; the connection serves the next request unless it must close. */
+  void onExchangeDone(boolean keepAlive) {
+    exchange = null;
+    if (!keepAlive || loop.draining()) {
+      closeGracefully();
+      return;
+    }
+    if (!dispatching) {
+      serveQueued();
+    }
+    if (exchange == null && !closing) {
+      startClock(Clock.IDLE);
+    }
+  }
+
+  /** Serves pipelined requests in order until one is in flight; reading resumes once none is left. */
+  private void serveQueued() {
+    while (queued != null && !queued.isEmpty() && !closing) {
+      if (exchange != null && queued.peek() instanceof HttpRequest) {
+        return; // that one waits for the exchange in flight
+      }
+      handle(queued.poll());
+    }
+    resume(PIPELINED);
+  }
+
+  /** The gateway drains: an idle connection closes now, a busy one after its response. */
+  void onDrain() {
+    if (exchange == null && !closing) {
+      closeGracefully();
+    }
+  }
+
+  /** A request refused before it reached routing: the error, then the connection closes. */
+  private void refuse(RequestRefusal refusal) {
+    encoder.answeringHead(false);
+    respondAndClose(ErrorResponses.of(refusal.status(), refusal.getMessage(), true));
+  }
+
+  /** Sends a complete response, then closes gracefully. */
+  void respondAndClose(FullHttpResponse response) {
+    write(response);
+    closeGracefully();
+  }
+
+  /**
+   * Closes once everything written so far is on the wire: output first, then input after a short
+   * linger (discarding what still arrives), so that a client still sending reads the answer
+   * instead of a reset.
+   */
+  void closeGracefully() {
+    if (closing) {
+      return;
+    }
+    closing = true;
+    timeout.cancel();
+    releaseQueued();
+    channel.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener((ChannelFutureListener) f -> {
+      if (f.isSuccess() && channel instanceof DuplexChannel duplex && channel.isActive()) {
+        duplex.shutdownOutput();
+        suspended = 0;
+        channel.config().setAutoRead(true);
+        startClock(Clock.LINGER);
+      } else {
+        channel.close();
+      }
+    });
+  }
+
+  private void releaseQueued() {
+    if (queued != null) {
+      queued.forEach(ReferenceCountUtil::release);
+      queued.clear();
+    }
+  }
+
+  private static RequestRefusal refusal(Throwable cause) {
+    return cause instanceof RequestRefusal refusal ? refusal : new RequestRefusal(400, "malformed request");
+  }
+}

@@ -1,0 +1,651 @@
+package io.keepgate.proxy;
+
+import io.keepgate.http1.RequestDecoder;
+import io.keepgate.http1.RequestRefusal;
+import io.keepgate.internal.Timeout;
+import io.keepgate.internal.TimeoutList;
+import io.keepgate.metrics.MetricNames;
+import io.keepgate.routing.Route;
+import io.keepgate.upstream.CloseReason;
+import io.keepgate.upstream.KeepAliveHeader;
+import io.keepgate.upstream.LoopPool;
+import io.keepgate.upstream.PoolFailure;
+import io.keepgate.upstream.UpstreamConnection;
+import io.keepgate.upstream.UpstreamEndpoint;
+import io.netty.channel.Channel;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpObject;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.util.ReferenceCountUtil;
+import java.util.ArrayDeque;
+
+/**
+ * One client request on its way through keepgate: route it, lease an upstream connection on the
+ * same event loop, send the decoded request on with its headers edited in place, relay the body
+ * both ways as the decoder's own buffers (never copied) with backpressure from the other side's
+ * writability, then give the connection back to its pool.
+ *
+ * <p>Retries: a request whose reused connection closes before any response byte arrived (the
+ * keep-alive race) is sent once more on another connection when it is idempotent, or when none of
+ * its body was sent (a backend cannot have acted on a request whose body it never got); a
+ * non-idempotent request without a body is never sent twice. Nothing is retried after a response
+ * byte arrived.
+ *
+ * <p>Flushes: a write made while the other side's channel is reading is flushed once at the end of
+ * that read batch, so a response head and a body read together leave in one {@code writev}.
+ *
+ * <p>Threading: confined to the client connection's event loop, which is also the loop of its
+ * pool and upstream connection.
+ */
+final class Exchange implements LoopPool.Waiter, UpstreamConnection.Listener {
+  /** How often a request may move to another endpoint because its pool ejected the endpoint or closed. */
+  private static final int MAX_REROUTES = 3;
+
+  /** Where the exchange is. */
+  private enum State {
+    /** Waiting for an upstream connection. */
+    ACQUIRING,
+    /** The request head went upstream; no final response head went to the client yet. */
+    AWAITING_RESPONSE,
+    /** The final response head went to the client; its body follows. */
+    RELAYING,
+    /** Answered (or abandoned); counted and logged. */
+    DONE
+  }
+
+  private final ClientConnection client;
+  private final ProxyContext context;
+  private final HttpRequest request;
+  private final long startNanos;
+  private final HttpVersion clientVersion;
+  private final boolean head;
+  private final boolean hasBody;
+  private final boolean chunked;
+  private final boolean clientKeepAlive;
+  private final boolean upgrade;
+  /** The Host without its port, and the path without the query: what routes match on. */
+  private final String host;
+  private final String path;
+  private final Timeout responseTimeout = new Timeout(this::onResponseTimeout);
+
+  private State state = State.ACQUIRING;
+  private Route route;
+  private UpstreamEndpoint endpoint;
+  private LoopPool pool;
+  private UpstreamConnection upstream;
+  private boolean prepared;
+  /** Whether the client's request (head and body) was read in full. */
+  private boolean requestComplete;
+  /** Whether any body byte went upstream: such a request can no longer be sent again. */
+  private boolean bodySent;
+  /** Body parts that arrived before a connection was leased. */
+  private ArrayDeque<HttpContent> held;
+  private boolean retried;
+  private int reroutes;
+  /** Inside an interim (1xx) response, whose end marker follows its head. */
+  private boolean interim;
+  private boolean interimRelayed;
+  private boolean upstreamReusable;
+  private int keepAliveTimeoutSeconds = -1;
+  private boolean closeClient;
+  private boolean clientFlushPending;
+  private boolean upstreamFlushPending;
+  private boolean reused;
+  private int status;
+  private long bytesToClient;
+  private long upstreamStartNanos = -1;
+
+  Exchange(ClientConnection client, HttpRequest request) {
+    this.client = client;
+    this.context = client.loop().context;
+    this.request = request;
+    this.startNanos = client.loop().loop.now();
+    this.clientVersion = request.protocolVersion();
+    this.head = request.method().equals(HttpMethod.HEAD);
+    this.chunked = HttpUtil.isTransferEncodingChunked(request);
+    this.hasBody = chunked || HttpUtil.getContentLength(request, 0L) > 0;
+    this.clientKeepAlive = HttpUtil.isKeepAlive(request);
+    this.upgrade = RequestDecoder.isWebSocketUpgrade(request);
+    this.requestComplete = !hasBody;
+    String target = request.uri();
+    this.path = pathOf(target);
+    String hostHeader = request.headers().get(HttpHeaderNames.HOST);
+    this.host = hostHeader == null ? "" : hostWithoutPort(hostHeader.trim());
+  }
+
+  void start() {
+    route = context.routes().get().match(host, path, request.method().name());
+    if (route == null) {
+      fail(404, "no route matches this request");
+      return;
+    }
+    if (hasBody) {
+      client.suspend(ClientConnection.AWAITING_UPSTREAM); // nothing more of the body until a connection can take it
+      client.bodyStarted();
+    }
+    acquire();
+  }
+
+  boolean requestComplete() {
+    return requestComplete;
+  }
+
+  private void acquire() {
+    state = State.ACQUIRING;
+    endpoint = route.upstream().choose(client.loop().index());
+    if (endpoint == null) {
+      fail(503, "no healthy endpoint in upstream " + route.upstream().name());
+      return;
+    }
+    if (upgrade) {
+      route.upstream().connectDedicated(endpoint, client.loop().index(), this::onLeased,
+          reason -> fail(502, "connect to upstream failed: " + reason));
+      return;
+    }
+    pool = endpoint.pool(client.loop().index());
+    pool.acquire(this);
+  }
+
+  @Override
+  public void onLeased(UpstreamConnection connection) {
+    if (state == State.DONE) {
+      connection.close(CloseReason.CLIENT_ABORTED); // a tunnel's connection, opened after its client left
+      return;
+    }
+    upstream = connection;
+    reused = connection.reused();
+    connection.bind(this);
+    if (!prepared) {
+      prepareRequest();
+    }
+    state = State.AWAITING_RESPONSE;
+    upstreamStartNanos = client.loop().loop.now();
+    connection.expectResponse(head);
+    writeUpstream(request);
+    if (!hasBody) {
+      writeUpstream(LastHttpContent.EMPTY_LAST_CONTENT);
+      armResponseTimeout();
+    } else if (held != null) {
+      HttpContent content;
+      while (upstream != null && (content = held.poll()) != null) {
+        sendContent(content);
+      }
+    }
+    client.resume(ClientConnection.AWAITING_UPSTREAM);
+    if (!client.reading() && upstream != null) {
+      upstream.channel().flush();
+      upstreamFlushPending = false;
+    }
+  }
+
+  @Override
+  public void onPoolFailure(PoolFailure failure) {
+    switch (failure.kind()) {
+      case UNHEALTHY, CLOSED -> {
+        if (reroutes++ < MAX_REROUTES) {
+          // ejected while we waited, or a reload retired the pool: another endpoint (of the running config) may serve
+          if (failure.kind() == PoolFailure.Kind.CLOSED) {
+            route = context.routes().get().match(host, path, request.method().name());
+            if (route == null) {
+              fail(404, "no route matches this request");
+              return;
+            }
+          }
+          acquire();
+        } else {
+          fail(503, failure.getMessage());
+        }
+      }
+      case CONNECT_FAILED -> fail(502, failure.getMessage());
+      default -> fail(503, failure.getMessage());
+    }
+  }
+
+  /** Edits the decoded request in place for the upstream hop: once, whatever the retries. */
+  private void prepareRequest() {
+    HttpHeaders headers = request.headers();
+    String upgradeTo = upgrade ? headers.get(HttpHeaderNames.UPGRADE) : null;
+    HopByHopHeaders.strip(headers);
+    if (chunked) {
+      headers.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED); // re-chunked on this hop
+    }
+    if (upgradeTo != null) {
+      headers.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.UPGRADE).set(HttpHeaderNames.UPGRADE, upgradeTo);
+    }
+    ForwardedHeaders.addToRequest(headers, client.clientHost(), "http");
+    ForwardedHeaders.appendVia(headers, clientVersion);
+    if (!route.hostRewrite().isEmpty()) {
+      headers.set(HttpHeaderNames.HOST, route.hostRewrite());
+    } else if (!headers.contains(HttpHeaderNames.HOST)) {
+      headers.set(HttpHeaderNames.HOST, endpoint.address().toString()); // an HTTP/1.0 client sent none
+    }
+    request.setUri(route.upstreamUri(originForm(request.uri())));
+    request.setProtocolVersion(HttpVersion.HTTP_1_1);
+    prepared = true;
+  }
+
+  /** A body part (or the body's end) from the client. */
+  void onRequestContent(HttpContent content) {
+    if (content.decoderResult().isFailure()) {
+      content.release();
+      Throwable cause = content.decoderResult().cause();
+      onRequestBroken(400, cause instanceof RequestRefusal ? cause.getMessage() : "malformed request body");
+      return;
+    }
+    if (!hasBody || state == State.DONE) {
+      content.release(); // the end marker of a bodiless request, or a body nobody waits for any more
+      return;
+    }
+    if (content instanceof LastHttpContent) {
+      requestComplete = true;
+      client.bodyEnded();
+    }
+    if (upstream == null) {
+      if (held == null) {
+        held = new ArrayDeque<>(4);
+      }
+      held.add(content);
+      return;
+    }
+    sendContent(content);
+  }
+
+  private void sendContent(HttpContent content) {
+    if (content.content().isReadable()) {
+      bodySent = true;
+    }
+    boolean last = content instanceof LastHttpContent;
+    writeUpstream(content);
+    if (last) {
+      armResponseTimeout();
+    }
+    if (upstream != null && !upstream.channel().isWritable()) {
+      client.suspend(ClientConnection.UPSTREAM_FULL);
+    }
+  }
+
+  private void writeUpstream(Object message) {
+    Channel channel = upstream.channel();
+    channel.write(message, channel.voidPromise());
+    if (client.reading()) {
+      upstreamFlushPending = true;
+    } else {
+      channel.flush();
+    }
+  }
+
+  /** The client's read batch ended: what it sent upstream leaves now. */
+  void onClientReadComplete() {
+    if (upstreamFlushPending && upstream != null) {
+      upstreamFlushPending = false;
+      upstream.channel().flush();
+    }
+  }
+
+  @Override
+  public void onUpstreamWritable() {
+    client.resume(ClientConnection.UPSTREAM_FULL);
+  }
+
+  /** The client can take more: reading the upstream resumes. */
+  void onClientWritable() {
+    if (upstream != null && !upstream.channel().config().isAutoRead()) {
+      upstream.channel().config().setAutoRead(true);
+    }
+  }
+
+  @Override
+  public void onResponse(HttpObject message) {
+    if (state == State.DONE) {
+      ReferenceCountUtil.release(message);
+      return;
+    }
+    if (message.decoderResult().isFailure()) {
+      ReferenceCountUtil.release(message);
+      onUpstreamBroken("upstream sent a malformed response: " + RequestDecoder.oneLine(
+          String.valueOf(message.decoderResult().cause().getMessage())));
+      return;
+    }
+    if (message instanceof HttpResponse response) {
+      onResponseHead(response);
+      return;
+    }
+    HttpContent content = (HttpContent) message;
+    if (interim) {
+      interim = false;
+      if (interimRelayed) {
+        writeClient(content);
+      } else {
+        content.release();
+      }
+      return;
+    }
+    bytesToClient += content.content().readableBytes();
+    writeClient(content);
+    if (content instanceof LastHttpContent) {
+      onResponseEnd();
+    } else if (!client.channel().isWritable()) {
+      upstream.channel().config().setAutoRead(false); // the client is slow: stop reading until it drains
+    }
+  }
+
+  private void onResponseHead(HttpResponse response) {
+    int code = response.status().code();
+    if (code < 200) {
+      if (code == 101 && upgrade) {
+        switchProtocols(response);
+      } else if (code == 101) {
+        onUpstreamBroken("upstream switched protocols unasked");
+      } else {
+        interim = true; // 100, 102, 103: relayed to HTTP/1.1 clients; the final response follows
+        interimRelayed = clientVersion.minorVersion() == 1;
+        if (interimRelayed) {
+          HopByHopHeaders.strip(response.headers());
+          response.setProtocolVersion(HttpVersion.HTTP_1_1);
+          client.encoder().answeringHead(false);
+          writeClient(response);
+        }
+      }
+      return;
+    }
+    status = code;
+    HttpHeaders headers = response.headers();
+    boolean bodiless = head || code == 204 || code == 304;
+    boolean lengthKnown = bodiless || headers.contains(HttpHeaderNames.CONTENT_LENGTH);
+    upstreamReusable = HttpUtil.isKeepAlive(response) && (lengthKnown || HttpUtil.isTransferEncodingChunked(response));
+    keepAliveTimeoutSeconds = KeepAliveHeader.timeoutSeconds(headers);
+    HopByHopHeaders.strip(headers);
+    ForwardedHeaders.appendVia(headers, response.protocolVersion());
+    closeClient = !clientKeepAlive || !requestComplete || upgrade || client.loop().draining();
+    if (!lengthKnown) {
+      if (clientVersion.minorVersion() == 1) {
+        headers.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
+      } else {
+        closeClient = true; // HTTP/1.0 has no chunking: the body ends when the connection does
+      }
+    }
+    if (closeClient) {
+      headers.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+    } else if (clientVersion.minorVersion() == 0) {
+      headers.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
+    }
+    response.setProtocolVersion(clientVersion); // an HTTP/1.0 client gets an HTTP/1.0 answer
+    client.encoder().answeringHead(head);
+    state = State.RELAYING;
+    writeClient(response);
+  }
+
+  private void writeClient(Object message) {
+    client.write(message);
+    if (upstream != null && upstream.reading()) {
+      clientFlushPending = true;
+    } else {
+      client.flush();
+    }
+  }
+
+  @Override
+  public void onUpstreamReadComplete() {
+    if (clientFlushPending) {
+      clientFlushPending = false;
+      client.flush();
+    }
+    if (responseTimeout.armed()) {
+      armResponseTimeout(); // bytes keep coming: the timeout measures silence
+    }
+  }
+
+  /** The response is complete: the connection goes back to its pool before the client reads the last bytes. */
+  private void onResponseEnd() {
+    responseTimeout.cancel();
+    client.flush();
+    clientFlushPending = false;
+    UpstreamConnection connection = upstream;
+    upstream = null;
+    if (upstreamReusable && requestComplete && connection.pool() != null) {
+      connection.pool().recycle(connection, keepAliveTimeoutSeconds);
+    } else {
+      // the backend closes it, or it answered before the whole body was sent: its framing is unknown
+      release(connection, upstreamReusable ? CloseReason.ERROR : CloseReason.UPSTREAM_CLOSED);
+    }
+    finish();
+    client.onExchangeDone(!closeClient);
+  }
+
+  @Override
+  public void onUpstreamClosed() {
+    if (state == State.DONE) {
+      return;
+    }
+    UpstreamConnection connection = upstream;
+    upstream = null;
+    responseTimeout.cancel();
+    if (state == State.RELAYING) {
+      truncate(); // the client has part of a response: it must never see it as complete
+      return;
+    }
+    if (mayRetry(connection)) {
+      retried = true;
+      endpoint.stats().countRetry();
+      acquire();
+      return;
+    }
+    String reason = describe(connection.failure());
+    endpoint.health().onFailure("upstream connection failed: " + reason);
+    fail(502, "upstream connection failed: " + reason);
+  }
+
+  /** The keep-alive race: a reused connection closed before any response byte, and the request can go again. */
+  private boolean mayRetry(UpstreamConnection connection) {
+    return !retried && !upgrade && connection.reused() && !connection.responseBytesArrived() && !bodySent
+        && (isIdempotent(request.method()) || hasBody);
+  }
+
+  private void onUpstreamBroken(String reason) {
+    UpstreamConnection connection = upstream;
+    upstream = null;
+    responseTimeout.cancel();
+    release(connection, CloseReason.ERROR);
+    endpoint.health().onFailure(reason);
+    if (state == State.RELAYING) {
+      truncate();
+    } else {
+      fail(502, reason);
+    }
+  }
+
+  private void armResponseTimeout() {
+    TimeoutList list = pool != null ? pool.responseTimeouts()
+        : client.loop().loop.timers().list(route.upstream().config().responseTimeout());
+    list.arm(responseTimeout, client.loop().loop.now());
+  }
+
+  private void onResponseTimeout() {
+    if (upstream == null || state == State.DONE) {
+      return;
+    }
+    long millis = route.upstream().config().responseTimeout().toMillis();
+    if (state == State.AWAITING_RESPONSE) {
+      UpstreamConnection connection = upstream;
+      upstream = null;
+      release(connection, CloseReason.ERROR);
+      endpoint.health().onFailure("response timeout");
+      fail(504, "upstream response timeout after " + millis + " ms");
+    } else {
+      onUpstreamBroken("upstream sent nothing for " + millis + " ms mid-response");
+    }
+  }
+
+  /** The client closed its connection before the exchange ended. */
+  void onClientClosed() {
+    if (state == State.DONE) {
+      return;
+    }
+    abandonUpstream();
+    status = 499; // nginx's convention for "client closed request"
+    finish();
+  }
+
+  /** The request body stalled longer than the idle timeout. */
+  void onClientStalled() {
+    onRequestBroken(408, "request body read timed out");
+  }
+
+  /** The request body broke off (a framing error or a stall): its exchange cannot complete. */
+  private void onRequestBroken(int errorStatus, String reason) {
+    if (state == State.DONE) {
+      return;
+    }
+    abandonUpstream();
+    if (state == State.RELAYING) {
+      truncate();
+    } else {
+      fail(errorStatus, reason);
+    }
+  }
+
+  /** Lets go of the upstream side: a waiting lease is cancelled, a leased connection closed (never reused). */
+  private void abandonUpstream() {
+    responseTimeout.cancel();
+    if (state == State.ACQUIRING && pool != null) {
+      pool.cancel(this);
+    }
+    if (upstream != null) {
+      UpstreamConnection connection = upstream;
+      upstream = null;
+      release(connection, CloseReason.CLIENT_ABORTED);
+    }
+    releaseHeld();
+  }
+
+  /** Gives a connection back: to its pool, or, for a dedicated one, closed. */
+  private void release(UpstreamConnection connection, CloseReason reason) {
+    if (connection.pool() != null) {
+      connection.pool().discard(connection, reason);
+    } else {
+      connection.bind(null);
+      connection.close(reason);
+    }
+  }
+
+  /** A one-line error answer, unless a response already started; then the connection is cut. */
+  private void fail(int errorStatus, String reason) {
+    if (state == State.RELAYING) {
+      truncate();
+      return;
+    }
+    responseTimeout.cancel();
+    releaseHeld();
+    boolean close = !requestComplete || !clientKeepAlive || client.loop().draining();
+    status = errorStatus;
+    client.encoder().answeringHead(head);
+    var response = ErrorResponses.of(errorStatus, reason, close);
+    bytesToClient = response.content().readableBytes();
+    client.write(response);
+    client.flush();
+    finish();
+    client.onExchangeDone(!close);
+  }
+
+  private void truncate() {
+    client.channel().close();
+    finish();
+  }
+
+  private void switchProtocols(HttpResponse response) {
+    status = 101;
+    UpstreamConnection connection = upstream;
+    upstream = null;
+    HttpHeaders headers = response.headers();
+    String upgradeTo = headers.get(HttpHeaderNames.UPGRADE);
+    HopByHopHeaders.strip(headers);
+    headers.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.UPGRADE);
+    if (upgradeTo != null) {
+      headers.set(HttpHeaderNames.UPGRADE, upgradeTo);
+    }
+    client.encoder().answeringHead(false);
+    client.write(response);
+    finish();
+    Tunnel.splice(client, connection);
+  }
+
+  private void releaseHeld() {
+    if (held != null) {
+      held.forEach(HttpContent::release);
+      held.clear();
+    }
+  }
+
+  /** Counts and logs the exchange; once. */
+  private void finish() {
+    if (state == State.DONE) {
+      return;
+    }
+    state = State.DONE;
+    long now = client.loop().loop.now();
+    String routeName = route != null ? route.name() : MetricNames.NO_ROUTE;
+    context.metrics().recordRequest(routeName, status, now - startNanos);
+    if (context.accessLog().enabled()) {
+      context.accessLog().log(client.clientHost(), request.method().name(), path, routeName,
+          endpoint != null ? endpoint.address().toString() : "-", status, bytesToClient, now - startNanos,
+          upstreamStartNanos < 0 ? -1 : now - upstreamStartNanos,
+          upstreamStartNanos < 0 ? "none" : reused ? "reused" : "new");
+    }
+  }
+
+  private static boolean isIdempotent(HttpMethod method) {
+    return method.equals(HttpMethod.GET) || method.equals(HttpMethod.HEAD) || method.equals(HttpMethod.OPTIONS)
+        || method.equals(HttpMethod.PUT) || method.equals(HttpMethod.DELETE) || method.equals(HttpMethod.TRACE);
+  }
+
+  private static String describe(Throwable cause) {
+    if (cause == null) {
+      return "upstream closed the connection";
+    }
+    String message = cause.getMessage();
+    return message != null ? message : cause.getClass().getSimpleName();
+  }
+
+  /** The target in origin form: an absolute-form target (validated against Host) loses its scheme and authority. */
+  static String originForm(String target) {
+    if (target.startsWith("/") || target.equals("*")) {
+      return target;
+    }
+    int authority = target.indexOf("://");
+    int pathStart = authority < 0 ? -1 : target.indexOf('/', authority + 3);
+    if (pathStart < 0) {
+      int query = authority < 0 ? -1 : target.indexOf('?', authority + 3);
+      return query < 0 ? "/" : "/" + target.substring(query);
+    }
+    return target.substring(pathStart);
+  }
+
+  /** The path of a target, without query or fragment. */
+  static String pathOf(String target) {
+    String origin = originForm(target);
+    int end = origin.length();
+    for (int i = 0; i < origin.length(); i++) {
+      char c = origin.charAt(i);
+      if (c == '?' || c == '#') {
+        end = i;
+        break;
+      }
+    }
+    return end == origin.length() ? origin : origin.substring(0, end);
+  }
+
+  /** A Host header value without its port (IPv6 literals keep their brackets). */
+  static String hostWithoutPort(String host) {
+    int bracket = host.lastIndexOf(']');
+    int colon = host.lastIndexOf(':');
+    return colon > bracket ? host.substring(0, colon) : host;
+  }
+}

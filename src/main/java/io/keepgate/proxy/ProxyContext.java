@@ -1,0 +1,15 @@
+package io.keepgate.proxy;
+
+import io.keepgate.config.ServerConfig;
+import io.keepgate.metrics.AccessLog;
+import io.keepgate.metrics.GatewayMetrics;
+import io.keepgate.routing.RouteTable;
+import java.util.function.Supplier;
+
+/**
+ * What every client connection works with: the listener's settings, the routes of the running
+ * config (read per request, so a reload takes the next one), metrics and the access log.
+ *
+ * <p>Threading: immutable; shared by every event loop.
+ */
+record ProxyContext(ServerConfig server, Supplier<RouteTable> routes, GatewayMetrics metrics, AccessLog accessLog) {}

@@ -1,0 +1,136 @@
+package io.keepgate.proxy;
+
+import io.keepgate.config.ServerConfig;
+import io.keepgate.http1.RequestDecoder;
+import io.keepgate.http1.ResponseEncoder;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFactory;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.ServerChannel;
+import io.netty.channel.epoll.EpollChannelOption;
+import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.Function;
+
+/**
+ * The proxy listener: plain Netty server channels on Vert.x's own event loops. With the native
+ * transport every loop binds its own socket with {@code SO_REUSEPORT}, so the kernel spreads
+ * connections over the loops and each is accepted and served on the same thread; otherwise one
+ * socket accepts and hands connections to the loops in turn.
+ *
+ * <p>Threading: {@link #bind} and {@link #close} may be called from any thread; what they return
+ * completes on an event loop.
+ */
+final class ProxyServer {
+  private final ServerConfig config;
+  private final List<ProxyLoop> loops;
+  private final EventLoopGroup group;
+  private final ChannelFactory<? extends ServerChannel> channels;
+  private final boolean reusePort;
+  private final List<Channel> listeners = new ArrayList<>();
+
+  ProxyServer(ServerConfig config, List<ProxyLoop> loops, EventLoopGroup group,
+      ChannelFactory<? extends ServerChannel> channels, boolean nativeTransport) {
+    this.config = config;
+    this.loops = loops;
+    this.group = group;
+    this.channels = channels;
+    this.reusePort = nativeTransport;
+  }
+
+  /** Binds the listener(s); completes with the port bound (the configured one, or a free one for port 0). */
+  CompletableFuture<Integer> bind() {
+    CompletableFuture<Integer> bound = new CompletableFuture<>();
+    if (!reusePort) {
+      Map<Object, ProxyLoop> byEventLoop = new IdentityHashMap<>();
+      loops.forEach(loop -> byEventLoop.put(loop.loop.eventLoop(), loop));
+      ServerBootstrap bootstrap = bootstrap()
+          .group(loops.get(0).loop.eventLoop(), group)
+          .childHandler(initializer(channel -> byEventLoop.get(channel.eventLoop())));
+      bindOne(bootstrap, config.port(), bound, () -> bound.complete(port()));
+      return bound;
+    }
+    bindFrom(0, config.port(), bound);
+    return bound;
+  }
+
+  /** Binds loop {@code index} and then the next ones, all on the port the first one got. */
+  private void bindFrom(int index, int port, CompletableFuture<Integer> bound) {
+    if (index == loops.size()) {
+      bound.complete(port);
+      return;
+    }
+    ProxyLoop loop = loops.get(index);
+    ServerBootstrap bootstrap = bootstrap()
+        .group(loop.loop.eventLoop(), loop.loop.eventLoop())
+        .option(EpollChannelOption.SO_REUSEPORT, true)
+        .childHandler(initializer(channel -> loop));
+    bindOne(bootstrap, port, bound, () -> bindFrom(index + 1, port(), bound));
+  }
+
+  private void bindOne(ServerBootstrap bootstrap, int port, CompletableFuture<Integer> bound, Runnable next) {
+    bootstrap.bind(new InetSocketAddress(config.host(), port)).addListener((ChannelFuture f) -> {
+      if (f.isSuccess()) {
+        synchronized (listeners) {
+          listeners.add(f.channel());
+        }
+        next.run();
+      } else {
+        close();
+        bound.completeExceptionally(f.cause());
+      }
+    });
+  }
+
+  private ServerBootstrap bootstrap() {
+    return new ServerBootstrap()
+        .channelFactory(channels)
+        .option(ChannelOption.SO_REUSEADDR, true)
+        .option(ChannelOption.SO_BACKLOG, 1024)
+        .childOption(ChannelOption.TCP_NODELAY, true);
+  }
+
+  /** The pipeline of a client connection: decoder, encoder, and the connection's own handler. */
+  private ChannelInitializer<Channel> initializer(Function<Channel, ProxyLoop> loopOf) {
+    return new ChannelInitializer<>() {
+      @Override
+      protected void initChannel(Channel channel) {
+        ClientConnection connection = new ClientConnection(loopOf.apply(channel));
+        ResponseEncoder encoder = new ResponseEncoder();
+        connection.init(channel, encoder);
+        channel.pipeline().addLast(
+            new RequestDecoder(config.maxRequestLineBytes(), config.maxHeaderBytes(), connection), encoder, connection);
+      }
+    };
+  }
+
+  /** The bound port. */
+  int port() {
+    synchronized (listeners) {
+      return ((InetSocketAddress) listeners.get(0).localAddress()).getPort();
+    }
+  }
+
+  /** Stops accepting: every listening socket closes. Connections already accepted go on. */
+  CompletableFuture<Void> close() {
+    List<Channel> open;
+    synchronized (listeners) {
+      open = List.copyOf(listeners);
+      listeners.clear();
+    }
+    CompletableFuture<?>[] closed = open.stream().map(channel -> {
+      CompletableFuture<Void> done = new CompletableFuture<>();
+      channel.close().addListener(f -> done.complete(null));
+      return done;
+    }).toArray(CompletableFuture[]::new);
+    return CompletableFuture.allOf(closed);
+  }
+}
