@@ -103,6 +103,17 @@ class ReloadIT {
         assertEquals(2, b.accepted(), "upstream \"other\" changed: its old pool drained, a new connection opened");
         Await.equal("the old pool of \"other\" closed its idle connection", Duration.ofSeconds(5), 1, b::open);
         assertEquals(1.0, gateway.metric("keepgate_config_reloads_total", "result=\"applied\""));
+
+        // the changed upstream's series are still served, and count its old pool and its new one
+        String other = "upstream=\"other\"";
+        assertEquals(2.0, gateway.metric("keepgate_upstream_connections_opened_total", other),
+            "one connection by the old pool, one by the new");
+        assertEquals(2.0, gateway.metric("keepgate_upstream_requests_total", other));
+        assertEquals(1.0, gateway.metric("keepgate_upstream_connections_closed_total", other, "reason=\"shutdown\""),
+            "the old pool's idle connection closed with the pool");
+        assertEquals(1.0, gateway.metric("keepgate_upstream_connections", other, "state=\"idle\""),
+            "the gauge counts the new pool's connection");
+        assertEquals(1.0, gateway.metric("keepgate_upstream_healthy", other));
       }
     }
   }

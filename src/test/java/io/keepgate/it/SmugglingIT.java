@@ -91,6 +91,13 @@ class SmugglingIT {
         new Vector("absolute-form URI to another host", "GET http://internal.example/admin HTTP/1.1\r\n{pad}" + h + "\r\n", 400),
         new Vector("no Host in HTTP/1.1", "GET / HTTP/1.1\r\n{pad}\r\n", 400),
         new Vector("second Host", "GET / HTTP/1.1\r\n{pad}" + h + "Host: other\r\n\r\n", 400),
+        new Vector("Transfer-Encoding with a control byte", "POST / HTTP/1.1\r\n{pad}" + h
+            + "Transfer-Encoding: chunked\u000b\r\nContent-Length: 5\r\n\r\nhello", 400),
+        new Vector("Transfer-Encoding with a non-ASCII byte", "POST / HTTP/1.1\r\n{pad}" + h
+            + "Transfer-Encoding: chunked\u00e9\r\nContent-Length: 5\r\n\r\nhello", 400),
+        new Vector("version HTTP/1.32", "GET / HTTP/1.32\r\n{pad}" + h + "\r\n", 400),
+        new Vector("version HTTP/4294967295.255", "GET / HTTP/4294967295.255\r\n{pad}" + h + "\r\n", 400),
+        new Vector("version HTTP/2.0", "GET / HTTP/2.0\r\n{pad}" + h + "\r\n", 505),
         new Vector("headers over maxHeaderBytes", "GET / HTTP/1.1\r\n" + h + "X-Big: " + "a".repeat(4000) + "\r\n\r\n", 431),
         new Vector("request line over maxRequestLineBytes", "GET /" + "a".repeat(2000) + " HTTP/1.1\r\n" + h + "\r\n", 414));
   }
