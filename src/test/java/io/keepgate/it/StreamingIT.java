@@ -19,6 +19,8 @@ import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -34,7 +36,9 @@ import java.util.zip.CRC32;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInfo;
 
 /**
  * The claim under test (SPEC section 3): bodies stream through keepgate both ways with
@@ -69,9 +73,12 @@ class StreamingIT {
   private final CompletableFuture<Void> resumeUpload = new CompletableFuture<>();
 
   @BeforeEach
-  void start() throws Exception {
+  void start(TestInfo test) throws Exception {
     backend = CountingBackend.start().handler(this::serve);
-    gateway = GatewayProcess.start(GatewayHarness.config(backend.endpoint()), GATEWAY_JVM);
+    // the memory tests run keepgate as many users start it: java -jar, no JVM flags
+    boolean asUsersStartIt = test.getTags().contains("no-jvm-flags");
+    gateway = GatewayProcess.start(GatewayHarness.config(backend.endpoint()),
+        asUsersStartIt ? new String[] {"-Dio.netty.leakDetection.level=disabled"} : GATEWAY_JVM);
   }
 
   @AfterEach
@@ -206,6 +213,57 @@ class StreamingIT {
       assertEquals(GIB, sent.get());
     }
     assertGatewayAlive();
+  }
+
+  /**
+   * Bodies are relayed as the decoder's own pooled buffers: nothing per chunk stays behind on the
+   * heap or in direct memory. After a warm-up (JIT, pools), 200 MiB down and 200 MiB up leave the
+   * process's resident memory where it was, with no JVM flags at all (a default heap of a quarter
+   * of this machine's memory, which a per-chunk heap copy would fill).
+   */
+  @Test
+  @Tag("no-jvm-flags")
+  void streamingLeavesResidentMemoryFlatWithoutAnyJvmFlags() throws Exception {
+    long mib = 1L << 20;
+    for (long bytes : new long[] {16 * mib, 200 * mib}) {
+      if (bytes == 200 * mib) {
+        rssBefore = residentBytes();
+      }
+      try (Socket socket = connect(0); Watchdog watchdog = new Watchdog(socket)) {
+        assertEquals(bytes, (long) watchdog.call(() -> download(socket, bytes)));
+      }
+      try (Socket socket = connect(0); Watchdog watchdog = new Watchdog(socket)) {
+        assertEquals(200, watchdog.call(() -> upload(socket, bytes)).status());
+      }
+    }
+    long grown = residentBytes() - rssBefore;
+    System.out.printf("keepgate RSS grew by %.1f MiB over 200 MiB down and 200 MiB up%n", grown / (double) mib);
+    assertTrue(grown < 24 * mib, "RSS grew by " + grown / mib + " MiB streaming 400 MiB: bodies are not copied");
+    assertGatewayAlive();
+  }
+
+  private long rssBefore;
+
+  /** The gateway process's resident set size, from /proc. */
+  private long residentBytes() throws IOException {
+    for (String line : Files.readAllLines(Path.of("/proc", Long.toString(gateway.pid()), "status"))) {
+      if (line.startsWith("VmRSS:")) {
+        return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
+      }
+    }
+    throw new IOException("no VmRSS for " + gateway.pid());
+  }
+
+  /** POSTs {@code bytes} of the pattern to /upload and reads the answer. */
+  private static RawClient.Response upload(Socket socket, long bytes) throws IOException {
+    OutputStream out = socket.getOutputStream();
+    out.write(("POST /upload HTTP/1.1\r\nHost: test\r\nContent-Type: application/octet-stream\r\n"
+        + "Content-Length: " + bytes + "\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
+    for (long written = 0; written < bytes; written += CHUNK_BYTES) {
+      out.write(CHUNK);
+    }
+    out.flush();
+    return readResponse(new BufferedInputStream(socket.getInputStream()));
   }
 
   @Test
