@@ -8,6 +8,7 @@ import io.keepgate.internal.Loop;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFactory;
+import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.resolver.AddressResolverGroup;
@@ -60,9 +61,9 @@ final class ChannelConnector implements Connector {
             new UpstreamConnection(channel, decoder, pool, loop.now()));
       }
     });
-    attempt.connect(address).addListener(future -> {
+    attempt.connect(address).addListener((ChannelFuture future) -> {
       if (future.isSuccess()) {
-        onConnected.accept(((io.netty.channel.ChannelFuture) future).channel().pipeline().get(UpstreamConnection.class));
+        onConnected.accept(future.channel().pipeline().get(UpstreamConnection.class));
       } else {
         onFailed.accept(describe(future.cause()));
       }
