@@ -80,6 +80,11 @@ public final class RequestDecoder extends HttpRequestDecoder {
     scanner.startHead();
   }
 
+  /** Whether bytes wait in the decoder, read but not decoded yet (a pipelined request, say). */
+  public boolean hasBufferedBytes() {
+    return actualReadableBytes() > 0;
+  }
+
   @Override
   protected void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) throws Exception {
     if (phase == Phase.REFUSED) {

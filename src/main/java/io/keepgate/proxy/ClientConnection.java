@@ -60,6 +60,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Req
   private final Timeout timeout = new Timeout(this::onTimeout);
   private Channel channel;
   private ResponseEncoder encoder;
+  private RequestDecoder decoder;
   private Exchange exchange;
   /** Messages of requests pipelined behind the one in flight; created on first use. */
   private ArrayDeque<HttpObject> queued;
@@ -74,9 +75,10 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Req
     this.loop = loop;
   }
 
-  /** Called by the channel initializer with the encoder placed before this handler. */
-  void init(Channel channel, ResponseEncoder encoder) {
+  /** Called by the channel initializer with the codec placed before this handler. */
+  void init(Channel channel, RequestDecoder decoder, ResponseEncoder encoder) {
     this.channel = channel;
+    this.decoder = decoder;
     this.encoder = encoder;
   }
 
@@ -271,11 +273,18 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Req
     channel.flush();
   }
 
-  /** The exchange in flight ended; the connection serves the next request unless it must close. */
-  void onExchangeDone(boolean keepAlive) {
+  /**
+   * The exchange in flight ended; the connection serves the next request unless it must close.
+   *
+   * @param requestRead whether the client's request was read in full (if not, the client may still be sending)
+   */
+  void onExchangeDone(boolean keepAlive, boolean requestRead) {
     exchange = null;
     if (!keepAlive || loop.draining()) {
-      closeGracefully();
+      // a client still sending (a body, pipelined requests) must read the answer before the close
+      boolean mayStillSend = !requestRead || loop.draining() || (queued != null && !queued.isEmpty())
+          || decoder.hasBufferedBytes();
+      close(mayStillSend);
       return;
     }
     if (!dispatching) {
@@ -300,7 +309,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Req
   /** The gateway drains: an idle connection closes now, a busy one after its response. */
   void onDrain() {
     if (exchange == null && !closing) {
-      closeGracefully();
+      close(true); // an idle keep-alive client may be sending its next request right now
     }
   }
 
@@ -310,24 +319,28 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Req
     respondAndClose(ErrorResponses.of(refusal.status(), refusal.getMessage(), true));
   }
 
-  /** Sends a complete response, then closes gracefully. */
+  /** Sends a complete response to a refused request, then closes, lingering: the client may still be sending. */
   void respondAndClose(FullHttpResponse response) {
     write(response);
-    closeGracefully();
+    close(true);
   }
 
   /**
-   * Closes once everything written so far is on the wire: output first, then input after a short
-   * linger (discarding what still arrives), so that a client still sending reads the answer
-   * instead of a reset.
+   * Closes once everything written so far is on the wire. With {@code linger}, output closes first
+   * and input a moment later (what still arrives is discarded), so that a client still sending
+   * reads the answer instead of a reset, which closing a socket with unread input would send.
    */
-  void closeGracefully() {
+  private void close(boolean linger) {
     if (closing) {
       return;
     }
     closing = true;
     timeout.cancel();
     releaseQueued();
+    if (!linger) {
+      channel.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+      return;
+    }
     channel.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener((ChannelFutureListener) f -> {
       if (f.isSuccess() && channel instanceof DuplexChannel duplex && channel.isActive()) {
         duplex.shutdownOutput();

@@ -181,8 +181,7 @@ final class Exchange implements LoopPool.Waiter, UpstreamConnection.Listener {
     }
     client.resume(ClientConnection.AWAITING_UPSTREAM);
     if (!client.reading() && upstream != null) {
-      upstream.channel().flush();
-      upstreamFlushPending = false;
+      flushUpstream();
     }
   }
 
@@ -267,9 +266,6 @@ final class Exchange implements LoopPool.Waiter, UpstreamConnection.Listener {
     if (last) {
       armResponseTimeout();
     }
-    if (upstream != null && !upstream.channel().isWritable()) {
-      client.suspend(ClientConnection.UPSTREAM_FULL);
-    }
   }
 
   private void writeUpstream(Object message) {
@@ -278,15 +274,27 @@ final class Exchange implements LoopPool.Waiter, UpstreamConnection.Listener {
     if (client.reading()) {
       upstreamFlushPending = true;
     } else {
-      channel.flush();
+      flushUpstream();
+    }
+  }
+
+  /**
+   * Flushes what went upstream, then applies backpressure: writability is judged after the flush,
+   * not between a read's writes, or a large read would toggle reading (an epoll_ctl each way) for
+   * bytes that were about to leave anyway.
+   */
+  private void flushUpstream() {
+    upstreamFlushPending = false;
+    upstream.channel().flush();
+    if (!requestComplete && !upstream.channel().isWritable()) {
+      client.suspend(ClientConnection.UPSTREAM_FULL);
     }
   }
 
   /** The client's read batch ended: what it sent upstream leaves now. */
   void onClientReadComplete() {
     if (upstreamFlushPending && upstream != null) {
-      upstreamFlushPending = false;
-      upstream.channel().flush();
+      flushUpstream();
     }
   }
 
@@ -329,11 +337,11 @@ final class Exchange implements LoopPool.Waiter, UpstreamConnection.Listener {
       return;
     }
     bytesToClient += content.content().readableBytes();
-    writeClient(content);
     if (content instanceof LastHttpContent) {
+      client.write(content);
       onResponseEnd();
-    } else if (!client.channel().isWritable()) {
-      upstream.channel().config().setAutoRead(false); // the client is slow: stop reading until it drains
+    } else {
+      writeClient(content);
     }
   }
 
@@ -388,15 +396,23 @@ final class Exchange implements LoopPool.Waiter, UpstreamConnection.Listener {
     if (upstream != null && upstream.reading()) {
       clientFlushPending = true;
     } else {
-      client.flush();
+      flushClient();
+    }
+  }
+
+  /** Flushes what went to the client; a client that cannot keep up stops the upstream's reads until it drains. */
+  private void flushClient() {
+    clientFlushPending = false;
+    client.flush();
+    if (upstream != null && !client.channel().isWritable()) {
+      upstream.channel().config().setAutoRead(false);
     }
   }
 
   @Override
   public void onUpstreamReadComplete() {
     if (clientFlushPending) {
-      clientFlushPending = false;
-      client.flush();
+      flushClient();
     }
     if (responseTimeout.armed()) {
       armResponseTimeout(); // bytes keep coming: the timeout measures silence
@@ -417,7 +433,7 @@ final class Exchange implements LoopPool.Waiter, UpstreamConnection.Listener {
       release(connection, upstreamReusable ? CloseReason.ERROR : CloseReason.UPSTREAM_CLOSED);
     }
     finish();
-    client.onExchangeDone(!closeClient);
+    client.onExchangeDone(!closeClient, requestComplete);
   }
 
   @Override
@@ -552,7 +568,7 @@ final class Exchange implements LoopPool.Waiter, UpstreamConnection.Listener {
     client.write(response);
     client.flush();
     finish();
-    client.onExchangeDone(!close);
+    client.onExchangeDone(!close, requestComplete);
   }
 
   private void truncate() {

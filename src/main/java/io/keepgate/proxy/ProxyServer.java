@@ -94,8 +94,7 @@ final class ProxyServer {
     return new ServerBootstrap()
         .channelFactory(channels)
         .option(ChannelOption.SO_REUSEADDR, true)
-        .option(ChannelOption.SO_BACKLOG, 1024)
-        .childOption(ChannelOption.TCP_NODELAY, true);
+        .option(ChannelOption.SO_BACKLOG, 1024); // accepted channels have TCP_NODELAY on by Netty's default
   }
 
   /** The pipeline of a client connection: decoder, encoder, and the connection's own handler. */
@@ -104,10 +103,10 @@ final class ProxyServer {
       @Override
       protected void initChannel(Channel channel) {
         ClientConnection connection = new ClientConnection(loopOf.apply(channel));
+        RequestDecoder decoder = new RequestDecoder(config.maxRequestLineBytes(), config.maxHeaderBytes(), connection);
         ResponseEncoder encoder = new ResponseEncoder();
-        connection.init(channel, encoder);
-        channel.pipeline().addLast(
-            new RequestDecoder(config.maxRequestLineBytes(), config.maxHeaderBytes(), connection), encoder, connection);
+        connection.init(channel, decoder, encoder);
+        channel.pipeline().addLast(decoder, encoder, connection);
       }
     };
   }

@@ -17,8 +17,8 @@ import java.util.function.Consumer;
 
 /**
  * Opens upstream channels on one event loop: Netty's HTTP/1.1 client codec (keepgate's encoder
- * and decoder) and an {@link UpstreamConnection} as the last handler, TCP_NODELAY, the connect
- * timeout, and TCP keepalive with the upstream's timers set on the socket. Host names resolve
+ * and decoder) and an {@link UpstreamConnection} as the last handler, the connect timeout, and
+ * TCP keepalive with the upstream's timers set on the socket. Host names resolve
  * asynchronously through Vert.x's resolver, never with a blocking lookup on the loop.
  *
  * <p>Threading: {@link #connect} is called on the loop, and reports back on it.
@@ -35,8 +35,7 @@ final class ChannelConnector implements Connector {
     this.bootstrap = new Bootstrap()
         .group(loop.eventLoop())
         .channelFactory(channels)
-        .resolver(resolver)
-        .option(ChannelOption.TCP_NODELAY, true)
+        .resolver(resolver) // TCP_NODELAY is on by Netty's default
         .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) config.pool().connectTimeout().toMillis());
     TcpKeepAlive.configure(bootstrap, config.tcpKeepAlive(), epoll);
   }
