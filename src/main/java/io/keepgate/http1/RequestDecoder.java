@@ -58,7 +58,9 @@ public final class RequestDecoder extends HttpRequestDecoder {
   }
 
   private final HeadScanner scanner = new HeadScanner();
-  private final ChunkFraming chunks;
+  private final int maxRequestLineBytes;
+  /** Created with the connection's first chunked body: most connections never need it. */
+  private ChunkFraming chunks;
   private final int maxHeadBytes;
   private final HeadListener listener;
   private Phase phase = Phase.HEAD;
@@ -73,8 +75,8 @@ public final class RequestDecoder extends HttpRequestDecoder {
         .setMaxChunkSize(MAX_CHUNK_BYTES)
         .setStrictLineParsing(true)
         .setAllowDuplicateContentLengths(false)
-        .setInitialBufferSize(64));
-    this.chunks = new ChunkFraming(maxRequestLineBytes);
+        .setInitialBufferSize(32));
+    this.maxRequestLineBytes = maxRequestLineBytes;
     this.maxHeadBytes = maxRequestLineBytes + maxHeaderBytes + 64;
     this.listener = listener;
     scanner.startHead();
@@ -168,6 +170,9 @@ public final class RequestDecoder extends HttpRequestDecoder {
         }
         phase = HttpUtil.isTransferEncodingChunked(request) ? Phase.CHUNKED_BODY : Phase.FIXED_BODY;
         if (phase == Phase.CHUNKED_BODY) {
+          if (chunks == null) {
+            chunks = new ChunkFraming(maxRequestLineBytes);
+          }
           chunks.start();
         }
         if (isWebSocketUpgrade(request)) {

@@ -7,14 +7,21 @@ package io.keepgate.internal;
  * <p>Threading: confined to the event loop of the list it is armed in.
  */
 public final class Timeout {
-  private final Runnable onExpiry;
+
+  /** What a timeout does when its deadline passes; owners implement it, so arming one allocates nothing. */
+  @FunctionalInterface
+  public interface Expiry {
+    void expired();
+  }
+
+  private final Expiry onExpiry;
   TimeoutList list;
   Timeout prev;
   Timeout next;
   long deadlineNanos;
 
   /** @param onExpiry runs on the loop when the deadline passes, after the timeout left its list */
-  public Timeout(Runnable onExpiry) {
+  public Timeout(Expiry onExpiry) {
     this.onExpiry = onExpiry;
   }
 
@@ -31,6 +38,6 @@ public final class Timeout {
   }
 
   void expire() {
-    onExpiry.run();
+    onExpiry.expired();
   }
 }

@@ -32,7 +32,8 @@ import org.slf4j.LoggerFactory;
  * <p>Threading: confined to the channel's event loop, like its exchanges and their upstream
  * connections.
  */
-final class ClientConnection extends ChannelInboundHandlerAdapter implements RequestDecoder.HeadListener {
+final class ClientConnection extends ChannelInboundHandlerAdapter
+    implements RequestDecoder.HeadListener, Timeout.Expiry {
   private static final Logger log = LoggerFactory.getLogger(ClientConnection.class);
 
   /** Why reading is suspended; reading resumes when no cause is left. */
@@ -57,7 +58,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Req
   ClientConnection next;
 
   private final ProxyLoop loop;
-  private final Timeout timeout = new Timeout(this::onTimeout);
+  private final Timeout timeout = new Timeout(this);
   private Channel channel;
   private ResponseEncoder encoder;
   private RequestDecoder decoder;
@@ -112,12 +113,14 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Req
   public void channelActive(ChannelHandlerContext ctx) {
     loop.add(this);
     loop.context.metrics().clientConnectionOpened();
-    channel.closeFuture().addListener(f -> {
-      loop.remove(this);
-      loop.context.metrics().clientConnectionClosed();
-    });
     startClock(Clock.IDLE);
     ctx.fireChannelActive();
+  }
+
+  /** The channel closed: it leaves the loop's list and the gauge. Called once, here or by its tunnel. */
+  void onChannelClosed() {
+    loop.remove(this);
+    loop.context.metrics().clientConnectionClosed();
   }
 
   @Override
@@ -187,6 +190,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Req
 
   @Override
   public void channelInactive(ChannelHandlerContext ctx) {
+    onChannelClosed();
     timeout.cancel();
     releaseQueued();
     Exchange current = exchange;
@@ -217,10 +221,11 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Req
     startClock(Clock.BODY);
   }
 
-  /** The request in flight is read in full. */
+  /** The request in flight is read in full: its stall clock stops (a slow response is the upstream's business). */
   void bodyEnded() {
     if (clock == Clock.BODY) {
       timeout.cancel();
+      clock = null;
     }
   }
 
@@ -234,7 +239,9 @@ final class ClientConnection extends ChannelInboundHandlerAdapter implements Req
     }
   }
 
-  private void onTimeout() {
+  /** The connection's one timeout expired: what that means depends on the clock it ran. */
+  @Override
+  public void expired() {
     switch (clock) {
       case IDLE, LINGER -> channel.close();
       case HEAD -> refuse(new RequestRefusal(408, "request head read timed out"));

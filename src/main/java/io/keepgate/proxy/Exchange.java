@@ -45,7 +45,7 @@ import java.util.ArrayDeque;
  * <p>Threading: confined to the client connection's event loop, which is also the loop of its
  * pool and upstream connection.
  */
-final class Exchange implements LoopPool.Waiter, UpstreamConnection.Listener {
+final class Exchange implements LoopPool.Waiter, UpstreamConnection.Listener, Timeout.Expiry {
   /** How often a request may move to another endpoint because its pool ejected the endpoint or closed. */
   private static final int MAX_REROUTES = 3;
 
@@ -74,7 +74,7 @@ final class Exchange implements LoopPool.Waiter, UpstreamConnection.Listener {
   /** The Host without its port, and the path without the query: what routes match on. */
   private final String host;
   private final String path;
-  private final Timeout responseTimeout = new Timeout(this::onResponseTimeout);
+  private final Timeout responseTimeout = new Timeout(this);
 
   private State state = State.ACQUIRING;
   private Route route;
@@ -180,9 +180,7 @@ final class Exchange implements LoopPool.Waiter, UpstreamConnection.Listener {
       }
     }
     client.resume(ClientConnection.AWAITING_UPSTREAM);
-    if (!client.reading() && upstream != null) {
-      flushUpstream();
-    }
+    flushUpstreamUnlessReading();
   }
 
   @Override
@@ -255,6 +253,7 @@ final class Exchange implements LoopPool.Waiter, UpstreamConnection.Listener {
       return;
     }
     sendContent(content);
+    flushUpstreamUnlessReading(); // a pipelined request served from the queue, outside a client read
   }
 
   private void sendContent(HttpContent content) {
@@ -268,12 +267,15 @@ final class Exchange implements LoopPool.Waiter, UpstreamConnection.Listener {
     }
   }
 
+  /** Writes towards the backend; the flush comes once, at the end of the client's read batch or of the call. */
   private void writeUpstream(Object message) {
     Channel channel = upstream.channel();
     channel.write(message, channel.voidPromise());
-    if (client.reading()) {
-      upstreamFlushPending = true;
-    } else {
+    upstreamFlushPending = true;
+  }
+
+  private void flushUpstreamUnlessReading() {
+    if (upstreamFlushPending && upstream != null && !client.reading()) {
       flushUpstream();
     }
   }
@@ -484,7 +486,9 @@ final class Exchange implements LoopPool.Waiter, UpstreamConnection.Listener {
     list.arm(responseTimeout, client.loop().loop.now());
   }
 
-  private void onResponseTimeout() {
+  /** The upstream sent nothing for {@code responseTimeoutMs}. */
+  @Override
+  public void expired() {
     if (upstream == null || state == State.DONE) {
       return;
     }

@@ -24,11 +24,13 @@ final class Tunnel {
   private final Channel client;
   private final Channel upstream;
   private final ProxyLoop loop;
+  private final ClientConnection clientConnection;
   private final Timeout idle = new Timeout(this::close);
 
-  private Tunnel(ProxyLoop loop, Channel client, Channel upstream) {
+  private Tunnel(ProxyLoop loop, ClientConnection clientConnection, Channel upstream) {
     this.loop = loop;
-    this.client = client;
+    this.clientConnection = clientConnection;
+    this.client = clientConnection.channel();
     this.upstream = upstream;
   }
 
@@ -39,7 +41,7 @@ final class Tunnel {
   static void splice(ClientConnection clientConnection, UpstreamConnection upstreamConnection) {
     Channel client = clientConnection.channel();
     Channel upstream = upstreamConnection.channel();
-    Tunnel tunnel = new Tunnel(clientConnection.loop(), client, upstream);
+    Tunnel tunnel = new Tunnel(clientConnection.loop(), clientConnection, upstream);
     client.pipeline().remove(ResponseEncoder.class); // the 101 is already encoded
     client.pipeline().replace(clientConnection, "tunnel", tunnel.new Relay(upstream));
     upstream.pipeline().remove(RequestEncoder.class);
@@ -92,6 +94,9 @@ final class Tunnel {
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
+      if (ctx.channel() == client) {
+        clientConnection.onChannelClosed(); // its handler left the pipeline: the tunnel reports the close
+      }
       close();
     }
 

@@ -509,11 +509,11 @@ public final class LoopPool implements LoopTimers.Sweeper, PoolGauges {
   }
 
   /** A waiter in the queue, with its pending timeout. */
-  private final class Pending {
+  private final class Pending implements Timeout.Expiry {
     final Waiter waiter;
     /** Whether it counts against {@code maxPendingRequests} (it did not start a connect of its own). */
     final boolean queued;
-    final Timeout timeout = new Timeout(this::expire);
+    final Timeout timeout = new Timeout(this);
 
     final long sinceNanos;
 
@@ -530,7 +530,9 @@ public final class LoopPool implements LoopTimers.Sweeper, PoolGauges {
       }
     }
 
-    private void expire() {
+    /** Waited {@code pendingTimeout}. */
+    @Override
+    public void expired() {
       if (waiting.remove(this)) {
         if (queued) {
           endpoint.leaveQueue();

@@ -138,6 +138,40 @@ class WireFramingIT {
   }
 
   @Test
+  void aRequestBodyThatStallsPastTheIdleTimeoutGets408AndItsUpstreamConnectionIsDiscarded() throws Exception {
+    try (CountingBackend backend = CountingBackend.start()) {
+      backend.handler(request -> request.body().onSuccess(body -> request.response().end("ok")));
+      JsonObject config = config(backend.endpoint());
+      config.getJsonObject("server").put("idleTimeoutMs", 1000);
+      try (GatewayHarness gateway = GatewayHarness.start(config); RawClient client = new RawClient(gateway.port())) {
+        client.send("POST /upload HTTP/1.1\r\nHost: test\r\nContent-Length: 10\r\n\r\nhello"); // 5 of 10 bytes
+        RawClient.Response response = client.readResponse();
+        assertEquals(408, response.status(), response.head());
+        assertEquals("request body read timed out\n", response.body());
+        assertTrue(client.closedByServer());
+        Await.equal("the half-sent request's upstream connection is closed", Duration.ofSeconds(5), 0, backend::open);
+        assertEquals(1.0, gateway.closed(backend.endpoint(), "client_aborted"));
+      }
+    }
+  }
+
+  @Test
+  void aSlowResponseAfterACompleteRequestBodyIsNotCutByTheClientIdleTimeout() throws Exception {
+    try (CountingBackend backend = CountingBackend.start()) {
+      backend.handler(request -> request.body().onSuccess(body ->
+          backend.vertx().setTimer(2500, id -> request.response().end("slow " + body.length()))));
+      JsonObject config = config(backend.endpoint());
+      config.getJsonObject("server").put("idleTimeoutMs", 1000);
+      try (GatewayHarness gateway = GatewayHarness.start(config); RawClient client = new RawClient(gateway.port())) {
+        client.send("POST /upload HTTP/1.1\r\nHost: test\r\nContent-Length: 5\r\n\r\nhello");
+        RawClient.Response response = client.readResponse();
+        assertEquals(200, response.status(), "the client idle timeout only bounds a stalled body: " + response.body());
+        assertEquals("slow 5", response.body());
+      }
+    }
+  }
+
+  @Test
   void theRequestTargetReachesTheBackendByteForByte() throws Exception {
     try (ScriptedBackend backend = ScriptedBackend.start((connection, request, head, wire) -> {
       wire.write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
