@@ -60,6 +60,7 @@ public final class Gateway {
   private final List<Loop> loops;
   private final Upstreams.Environment environment;
   private ProxyVerticle proxy;
+  private AccessLog accessLog;
   private ConfigReloader reloader;
   private int proxyPort;
   private int adminPort;
@@ -141,8 +142,9 @@ public final class Gateway {
     cluster.onHealth((upstream, endpoint, healthy) -> runtime.get().upstreams().adoptVerdict(upstream, endpoint, healthy));
     cluster.publishPoolsPeriodically(this::poolSnapshot);
 
-    proxy = new ProxyVerticle(config.server(), loops, () -> runtime.get().routes(), metrics,
-        new AccessLog(config.accessLog().enabled()));
+    accessLog = new AccessLog(config.accessLog().enabled());
+    metrics.bindAccessLog(accessLog);
+    proxy = new ProxyVerticle(config.server(), loops, () -> runtime.get().routes(), metrics, accessLog);
     await(vertx.deployVerticle(proxy));
     proxyPort = proxy.port();
     if (configFile != null) {
@@ -249,6 +251,7 @@ public final class Gateway {
     } catch (Exception e) {
       log.warn("upstream pools did not close cleanly: {}", e.toString());
     }
+    accessLog.close();
     cluster.leave();
     try {
       vertx.close().await(10, TimeUnit.SECONDS);

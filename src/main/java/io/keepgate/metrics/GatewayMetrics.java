@@ -51,6 +51,11 @@ public final class GatewayMetrics {
     Gauge.builder(CLIENT_CONNECTIONS, clientConnections, LongAdder::sum).register(registry);
   }
 
+  /** Publishes how many access log lines were dropped. */
+  public void bindAccessLog(AccessLog accessLog) {
+    FunctionCounter.builder(ACCESS_LOG_DROPPED, accessLog, AccessLog::dropped).register(registry);
+  }
+
   /** A client connection opened on the proxy listener. */
   public void clientConnectionOpened() {
     clientConnections.increment();

@@ -26,6 +26,9 @@ public final class MetricNames {
   /** Histogram {@code keepgate_request_duration_seconds{route,code}}: first byte in to last byte out. */
   public static final String REQUEST_DURATION = "keepgate.request.duration";
 
+  /** Counter {@code keepgate_access_log_dropped_total}: access log lines dropped because stdout could not keep up. */
+  public static final String ACCESS_LOG_DROPPED = "keepgate.access.log.dropped";
+
   /** Gauge {@code keepgate_client_connections}: client connections open on the proxy listener. */
   public static final String CLIENT_CONNECTIONS = "keepgate.client.connections";
   /** Counter {@code keepgate_config_reloads_total{result="applied|rejected"}}. */

@@ -100,6 +100,11 @@ final class ClientConnection extends ChannelInboundHandlerAdapter
     return reading;
   }
 
+  /** The client's port, for the access log. */
+  int clientPort() {
+    return channel.remoteAddress() instanceof InetSocketAddress address ? address.getPort() : 0;
+  }
+
   /** The client's IP address, for X-Forwarded-For and the access log. */
   String clientHost() {
     if (clientHost == null) {

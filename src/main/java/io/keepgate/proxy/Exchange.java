@@ -614,7 +614,7 @@ final class Exchange implements LoopPool.Waiter, UpstreamConnection.Listener, Ti
     String routeName = route != null ? route.name() : MetricNames.NO_ROUTE;
     context.metrics().recordRequest(routeName, status, now - startNanos);
     if (context.accessLog().enabled()) {
-      context.accessLog().log(client.clientHost(), request.method().name(), path, routeName,
+      context.accessLog().log(client.clientHost(), client.clientPort(), request.method().name(), path, routeName,
           endpoint != null ? endpoint.address().toString() : "-", status, bytesToClient, now - startNanos,
           upstreamStartNanos < 0 ? -1 : now - upstreamStartNanos,
           upstreamStartNanos < 0 ? "none" : reused ? "reused" : "new");

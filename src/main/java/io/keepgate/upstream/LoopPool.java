@@ -281,9 +281,15 @@ public final class LoopPool implements LoopTimers.Sweeper, PoolGauges {
     }
   }
 
-  /** Takes the permits and starts a connect; false when a limit is reached. */
+  /**
+   * Takes the permits and starts a connect; false when a limit is reached. While another loop is
+   * hungry, a loop that already holds connections leaves free permits to it: otherwise a permit given
+   * up for a hungry loop could be taken by a busy one, which would then have one to give up, and
+   * connections would keep moving.
+   */
   private boolean openConnection() {
-    if (closed || !endpoint.health().healthy() || !endpoint.takePermits(this)) {
+    if (closed || !endpoint.health().healthy() || (owned() > 0 && endpoint.hungryElsewhere(this))
+        || !endpoint.takePermits(this)) {
       return false;
     }
     held++;

@@ -159,6 +159,11 @@ public final class UpstreamEndpoint {
     }
   }
 
+  /** Whether a loop other than {@code pool} is hungry. */
+  boolean hungryElsewhere(LoopPool pool) {
+    return emptyPools.get() + starvingPools.get() > (pool.hunger() == LoopPool.Hunger.NONE ? 0 : 1);
+  }
+
   /** Whether {@code pool}, holding {@code owned} connections, should give up the one it releases to a hungry loop. */
   boolean shouldDonate(LoopPool pool, int owned) {
     int starving = starvingPools.get() - (pool.hunger() == LoopPool.Hunger.STARVING ? 1 : 0);

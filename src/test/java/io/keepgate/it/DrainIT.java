@@ -47,7 +47,8 @@ class DrainIT {
   void sigtermTurnsReadinessOffRefusesNewConnectionsLetsTheInFlightRequestFinishThenExitsZero() throws Exception {
     AtomicBoolean answered = new AtomicBoolean();
     try (CountingBackend backend = slowBackend(1500, answered);
-        GatewayProcess gateway = GatewayProcess.start(config(backend, 5000));
+        GatewayProcess gateway = GatewayProcess.start(config(backend, 5000).put("accessLog",
+            new JsonObject().put("enabled", true)));
         RawClient client = new RawClient(gateway.proxyPort())) {
       client.timeout(20_000);
       client.send("GET /slow HTTP/1.1\r\nHost: test\r\n\r\n");
@@ -74,6 +75,7 @@ class DrainIT {
       assertEquals(200, response.status(), response.head());
       assertEquals(SLOW_BODY_BYTES, response.body().length(), "the whole body arrived");
       assertEquals(SLOW_BODY, response.body());
+      assertEquals("close", response.header("Connection"), "a response completed during the drain says it is the last");
 
       int exit = gateway.waitFor(Duration.ofSeconds(15));
       long stoppedAfterMillis = (System.nanoTime() - signalled) / 1_000_000;
@@ -81,6 +83,9 @@ class DrainIT {
       assertTrue(stoppedAfterMillis < 5000, "exited " + stoppedAfterMillis + " ms after SIGTERM: once nothing is "
           + "in flight the drain does not wait out drainTimeoutMs 5000\n" + gateway.output());
       assertEquals(1, backend.requests(), "nothing else reached the backend");
+      assertTrue(gateway.stdout().lines().anyMatch(line -> line.contains(" GET /slow route=all ")
+          && line.contains(" status=200 bytes=" + SLOW_BODY_BYTES + " ")), "the access log line was written before the "
+          + "exit\n" + gateway.output());
     }
   }
 
