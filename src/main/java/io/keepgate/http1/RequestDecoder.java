@@ -4,6 +4,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.DecoderResult;
+import io.netty.handler.codec.http.DefaultHttpHeadersFactory;
 import io.netty.handler.codec.http.DefaultHttpRequest;
 import io.netty.handler.codec.http.DefaultLastHttpContent;
 import io.netty.handler.codec.http.HttpDecoderConfig;
@@ -75,7 +76,9 @@ public final class RequestDecoder extends HttpRequestDecoder {
         .setMaxChunkSize(MAX_CHUNK_BYTES)
         .setStrictLineParsing(true)
         .setAllowDuplicateContentLengths(false)
-        .setInitialBufferSize(32));
+        .setInitialBufferSize(32)
+        // HeadScanner has already judged every name and value byte: Netty's own check would do it twice
+        .setHeadersFactory(DefaultHttpHeadersFactory.headersFactory().withValidation(false)));
     this.maxRequestLineBytes = maxRequestLineBytes;
     this.maxHeadBytes = maxRequestLineBytes + maxHeaderBytes + 64;
     this.listener = listener;
