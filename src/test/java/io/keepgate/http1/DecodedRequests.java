@@ -32,6 +32,7 @@ final class DecodedRequests {
     } else {
       channel.writeInbound(Unpooled.wrappedBuffer(bytes));
     }
+    channel.finish(); // the end of input: a head cut short is refused too
     for (Object message; (message = channel.readInbound()) != null; ) {
       result.messages.add((HttpObject) message);
     }

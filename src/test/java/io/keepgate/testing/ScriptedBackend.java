@@ -1,6 +1,5 @@
 package io.keepgate.testing;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -103,19 +102,13 @@ public final class ScriptedBackend implements AutoCloseable {
     }
   }
 
-  private static String readHead(InputStream in) throws IOException {
-    ByteArrayOutputStream head = new ByteArrayOutputStream();
-    int matched = 0;
-    while (matched < 4) {
-      int b = in.read();
-      if (b < 0) {
-        return null;
-      }
-      head.write(b);
-      matched = (b == '\r' && (matched == 0 || matched == 2)) || (b == '\n' && (matched == 1 || matched == 3))
-          ? matched + 1 : 0;
+  /** The next request head, or null when the connection ended. */
+  private static String readHead(InputStream in) {
+    try {
+      return RawClient.readHead(in);
+    } catch (IOException ended) {
+      return null;
     }
-    return head.toString(StandardCharsets.ISO_8859_1);
   }
 
   public String endpoint() {

@@ -1,15 +1,8 @@
-package io.keepgate.proxy;
+package io.keepgate.http1;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.keepgate.http1.RequestDecoder;
-import io.keepgate.http1.RequestRefusal;
-import io.netty.buffer.Unpooled;
-import io.netty.channel.embedded.EmbeddedChannel;
-import io.netty.handler.codec.http.HttpObject;
-import io.netty.handler.codec.http.HttpRequest;
-import io.netty.util.ReferenceCountUtil;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -112,33 +105,18 @@ class HeadValidationDifferentialTest {
     return head.append("\r\n").toString();
   }
 
-  /** The decoder's refusal of the first request, or null when it passed. */
+  /** The decoder's refusal of the first request, or null when it passed; a head cut short by the end of input is refused too. */
   private static RequestRefusal decode(String wire, boolean byteByByte) {
-    EmbeddedChannel channel = new EmbeddedChannel(new RequestDecoder(8192, 16384, () -> { }));
+    DecodedRequests decoded = DecodedRequests.decode(wire, byteByByte);
     try {
-      byte[] bytes = wire.getBytes(StandardCharsets.ISO_8859_1);
-      if (byteByByte) {
-        for (byte b : bytes) {
-          channel.writeInbound(Unpooled.wrappedBuffer(new byte[] {b}));
-        }
-      } else {
-        channel.writeInbound(Unpooled.wrappedBuffer(bytes));
+      if (decoded.messages.isEmpty()) {
+        return new RequestRefusal(400, "no request decoded");
       }
-      channel.finish(); // a head cut short by the end of input is refused too
-      for (Object message; (message = channel.readInbound()) != null; ) {
-        try {
-          if (message instanceof HttpRequest || ((HttpObject) message).decoderResult().isFailure()) {
-            Throwable cause = ((HttpObject) message).decoderResult().cause();
-            return cause == null ? null : cause instanceof RequestRefusal refusal ? refusal
-                : new RequestRefusal(400, String.valueOf(cause));
-          }
-        } finally {
-          ReferenceCountUtil.release(message);
-        }
-      }
-      return new RequestRefusal(400, "no request decoded");
+      Throwable cause = decoded.messages.get(0).decoderResult().cause();
+      return cause == null ? null : cause instanceof RequestRefusal refusal ? refusal
+          : new RequestRefusal(400, String.valueOf(cause));
     } finally {
-      channel.finishAndReleaseAll();
+      decoded.release();
     }
   }
 

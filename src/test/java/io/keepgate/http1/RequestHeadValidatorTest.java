@@ -1,4 +1,4 @@
-package io.keepgate.proxy;
+package io.keepgate.http1;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;

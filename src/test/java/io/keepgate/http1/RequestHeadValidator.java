@@ -1,4 +1,4 @@
-package io.keepgate.proxy;
+package io.keepgate.http1;
 
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
