@@ -39,6 +39,8 @@ public final class ConfigReloader {
   });
   /** The content last acted on (applied or rejected), so a bad file is reported once, not every second. */
   private byte[] lastSeen;
+  private static final long UNREADABLE_LOG_EVERY_NANOS = TimeUnit.MINUTES.toNanos(1);
+  private long lastUnreadableLog = System.nanoTime() - UNREADABLE_LOG_EVERY_NANOS;
 
   /** The outcome of one reload attempt, as {@code POST /admin/reload} reports it. */
   public record Outcome(String result, int version, List<String> problems, List<String> restartRequired) {
@@ -71,8 +73,22 @@ public final class ConfigReloader {
   }
 
   private Outcome check(boolean requested) {
-    byte[] content = read();
-    if (content != null && Arrays.equals(content, lastSeen)) {
+    byte[] content;
+    try {
+      content = Files.readAllBytes(file);
+    } catch (IOException e) {
+      // not an invalid config: the file cannot be read now (out of file descriptors, a ConfigMap
+      // update half done); the running config stays and the next poll tries again
+      gateway.reloadUnreadable();
+      long now = System.nanoTime();
+      if (requested || now - lastUnreadableLog >= UNREADABLE_LOG_EVERY_NANOS) {
+        lastUnreadableLog = now;
+        log.warn("config file {} cannot be read ({}); version {} keeps serving", file, e.toString(),
+            gateway.configVersion());
+      }
+      return new Outcome("unreadable", gateway.configVersion(), List.of(e.toString()), List.of());
+    }
+    if (Arrays.equals(content, lastSeen)) {
       return new Outcome("unchanged", gateway.configVersion(), List.of(), List.of());
     }
     lastSeen = content;

@@ -184,6 +184,10 @@ public final class Gateway {
     metrics.reloadRejected();
   }
 
+  void reloadUnreadable() {
+    metrics.reloadUnreadable();
+  }
+
   /** The version of the running config. */
   int configVersion() {
     return runtime.get().version();

@@ -77,7 +77,8 @@ public final class AdminVerticle extends VerticleBase {
         json(ctx, new JsonObject().put("result", "failed").put("reason", ar.cause().toString()));
         return;
       }
-      ctx.response().setStatusCode(ar.result().result().equals("rejected") ? 422 : 200);
+      String result = ar.result().result();
+      ctx.response().setStatusCode(result.equals("rejected") ? 422 : result.equals("unreadable") ? 503 : 200);
       json(ctx, ar.result().toJson());
     });
   }

@@ -185,7 +185,8 @@ public final class ConfigLoader {
 
   private static ServerConfig readServer(Reader r) {
     r.checkKeys("host", "port", "idleTimeoutMs", "headerReadTimeoutMs", "maxHeaderBytes",
-        "maxRequestLineBytes", "drainTimeoutMs", "eventLoops");
+        "maxRequestLineBytes", "drainTimeoutMs", "eventLoops", "maxConnections", "sendTimeoutMs",
+        "responseBufferBytes", "socketSendBufferBytes");
     return new ServerConfig(
         r.listenHost("host", ServerConfig.DEFAULT_HOST),
         r.integer("port", ServerConfig.DEFAULT_PORT, 0, 65535),
@@ -194,7 +195,11 @@ public final class ConfigLoader {
         r.integer("maxHeaderBytes", ServerConfig.DEFAULT_MAX_HEADER_BYTES, 1024, 1048576),
         r.integer("maxRequestLineBytes", ServerConfig.DEFAULT_MAX_REQUEST_LINE_BYTES, 256, 1048576),
         r.duration("drainTimeoutMs", ServerConfig.DEFAULT_DRAIN_TIMEOUT, true),
-        r.integer("eventLoops", ServerConfig.DEFAULT_EVENT_LOOPS, 0, 1024));
+        r.integer("eventLoops", ServerConfig.DEFAULT_EVENT_LOOPS, 0, 1024),
+        r.integer("maxConnections", ServerConfig.DEFAULT_MAX_CONNECTIONS, 0, Integer.MAX_VALUE),
+        r.duration("sendTimeoutMs", ServerConfig.DEFAULT_SEND_TIMEOUT, true),
+        r.integer("responseBufferBytes", ServerConfig.DEFAULT_RESPONSE_BUFFER_BYTES, 4096, 16 << 20),
+        r.integer("socketSendBufferBytes", ServerConfig.DEFAULT_SOCKET_SEND_BUFFER_BYTES, 0, 64 << 20));
   }
 
   private static AdminConfig readAdmin(Reader r) {
@@ -427,7 +432,11 @@ public final class ConfigLoader {
         .put("maxHeaderBytes", s.maxHeaderBytes())
         .put("maxRequestLineBytes", s.maxRequestLineBytes())
         .put("drainTimeoutMs", s.drainTimeout().toMillis())
-        .put("eventLoops", s.eventLoops());
+        .put("eventLoops", s.eventLoops())
+        .put("maxConnections", s.maxConnections())
+        .put("sendTimeoutMs", s.sendTimeout().toMillis())
+        .put("responseBufferBytes", s.responseBufferBytes())
+        .put("socketSendBufferBytes", s.socketSendBufferBytes());
   }
 
   private static JsonObject upstreamJson(UpstreamConfig u) {

@@ -4,6 +4,8 @@ import static io.keepgate.metrics.MetricNames.*;
 
 import io.keepgate.upstream.CloseReason;
 import io.keepgate.upstream.EndpointStats;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.ByteBufAllocatorMetricProvider;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
@@ -40,6 +42,9 @@ public final class GatewayMetrics {
   private final ConcurrentHashMap<String, Endpoint> byEndpoint = new ConcurrentHashMap<>();
   private final Counter reloadsApplied;
   private final Counter reloadsRejected;
+  private final Counter reloadsUnreadable;
+  private final Counter sendTimeouts;
+  private final Counter acceptFailures;
   private final AtomicInteger configVersion = new AtomicInteger(1);
   private final LongAdder clientConnections = new LongAdder();
 
@@ -47,13 +52,37 @@ public final class GatewayMetrics {
     this.registry = registry;
     this.reloadsApplied = Counter.builder(CONFIG_RELOADS).tag(TAG_RESULT, "applied").register(registry);
     this.reloadsRejected = Counter.builder(CONFIG_RELOADS).tag(TAG_RESULT, "rejected").register(registry);
+    this.reloadsUnreadable = Counter.builder(CONFIG_RELOADS).tag(TAG_RESULT, "unreadable").register(registry);
     Gauge.builder(CONFIG_VERSION, configVersion, AtomicInteger::get).register(registry);
+    this.sendTimeouts = Counter.builder(CLIENT_SEND_TIMEOUTS).register(registry);
+    if (ByteBufAllocator.DEFAULT instanceof ByteBufAllocatorMetricProvider allocator) {
+      Gauge.builder(DIRECT_MEMORY_USED, allocator, a -> a.metric().usedDirectMemory()).baseUnit("bytes").register(registry);
+    }
+    this.acceptFailures = Counter.builder(ACCEPT_FAILURES).register(registry);
+    for (String reason : new String[] {"max_connections", "file_descriptors"}) {
+      Counter.builder(CLIENT_CONNECTIONS_REFUSED).tag(TAG_REASON, reason).register(registry); // shown at 0 from the start
+    }
     Gauge.builder(CLIENT_CONNECTIONS, clientConnections, LongAdder::sum).register(registry);
   }
 
   /** Publishes how many access log lines were dropped. */
   public void bindAccessLog(AccessLog accessLog) {
     FunctionCounter.builder(ACCESS_LOG_DROPPED, accessLog, AccessLog::dropped).register(registry);
+  }
+
+  /** A client connection refused at once, for {@code reason} ({@code max_connections} or {@code file_descriptors}). */
+  public void clientConnectionRefused(String reason) {
+    Counter.builder(CLIENT_CONNECTIONS_REFUSED).tag(TAG_REASON, reason).register(registry).increment();
+  }
+
+  /** A client took no response byte for {@code server.sendTimeoutMs}: its exchange was dropped. */
+  public void sendTimedOut() {
+    sendTimeouts.increment();
+  }
+
+  /** The proxy listener failed to accept a connection. */
+  public void acceptFailed() {
+    acceptFailures.increment();
   }
 
   /** A client connection opened on the proxy listener. */
@@ -119,6 +148,11 @@ public final class GatewayMetrics {
   public void reloadApplied(int version) {
     reloadsApplied.increment();
     configVersion.set(version);
+  }
+
+  /** The config file could not be read (an I/O error, not an invalid config); the old one keeps serving. */
+  public void reloadUnreadable() {
+    reloadsUnreadable.increment();
   }
 
   /** A reload was refused (invalid config); the old one keeps serving. */

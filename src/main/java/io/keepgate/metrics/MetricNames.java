@@ -29,9 +29,19 @@ public final class MetricNames {
   /** Counter {@code keepgate_access_log_dropped_total}: access log lines dropped because stdout could not keep up. */
   public static final String ACCESS_LOG_DROPPED = "keepgate.access.log.dropped";
 
+  /** Counter {@code keepgate_client_connections_refused_total{reason="max_connections|file_descriptors"}}. */
+  public static final String CLIENT_CONNECTIONS_REFUSED = "keepgate.client.connections.refused";
+  /** Counter {@code keepgate_client_send_timeouts_total}: exchanges lost because the client took no byte for sendTimeoutMs. */
+  public static final String CLIENT_SEND_TIMEOUTS = "keepgate.client.send.timeouts";
+  /** Counter {@code keepgate_accept_failures_total}: accepts the proxy listener could not complete (e.g. out of file descriptors). */
+  public static final String ACCEPT_FAILURES = "keepgate.accept.failures";
+
+  /** Gauge {@code keepgate_direct_memory_used_bytes}: direct memory held by the data plane's buffers (Netty's allocator). */
+  public static final String DIRECT_MEMORY_USED = "keepgate.direct.memory.used";
+
   /** Gauge {@code keepgate_client_connections}: client connections open on the proxy listener. */
   public static final String CLIENT_CONNECTIONS = "keepgate.client.connections";
-  /** Counter {@code keepgate_config_reloads_total{result="applied|rejected"}}. */
+  /** Counter {@code keepgate_config_reloads_total{result="applied|rejected|unreadable"}}. */
   public static final String CONFIG_RELOADS = "keepgate.config.reloads";
   /** Gauge {@code keepgate_config_version}: 1 at start, one more per applied reload. */
   public static final String CONFIG_VERSION = "keepgate.config.version";

@@ -4,6 +4,7 @@ import io.keepgate.http1.RequestDecoder;
 import io.keepgate.http1.RequestRefusal;
 import io.keepgate.http1.ResponseEncoder;
 import io.keepgate.internal.Timeout;
+import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
@@ -17,6 +18,7 @@ import io.netty.handler.codec.http.HttpRequest;
 import io.netty.util.ReferenceCountUtil;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -36,6 +38,11 @@ final class ClientConnection extends ChannelInboundHandlerAdapter
     implements RequestDecoder.HeadListener, Timeout.Expiry {
   private static final Logger log = LoggerFactory.getLogger(ClientConnection.class);
 
+  /** The answer to a connection over the limit, encoded once. */
+  private static final ByteBuf TOO_MANY_CONNECTIONS = Unpooled.unreleasableBuffer(Unpooled.directBuffer().writeBytes(
+      ("HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: 21\r\n"
+          + "Connection: close\r\n\r\ntoo many connections\n").getBytes(StandardCharsets.US_ASCII)));
+
   /** Why reading is suspended; reading resumes when no cause is left. */
   static final int AWAITING_UPSTREAM = 1;
   static final int UPSTREAM_FULL = 2;
@@ -50,7 +57,9 @@ final class ClientConnection extends ChannelInboundHandlerAdapter
     /** A request body is arriving: it may not stall longer than {@code server.idleTimeoutMs}. */
     BODY,
     /** Refused and answered: input is discarded for a moment so the client reads the answer. */
-    LINGER
+    LINGER,
+    /** Idle when the drain began, and only just: closes after {@link ProxyLoop#DRAIN_GRACE} unless a request comes. */
+    DRAIN_GRACE
   }
 
   /** Links of the loop's connection list. */
@@ -69,7 +78,11 @@ final class ClientConnection extends ChannelInboundHandlerAdapter
   private boolean reading;
   private boolean dispatching;
   private boolean closing;
+  /** Whether the connection was admitted under the connection limit (and so holds a place in it). */
+  private boolean admitted;
   private Clock clock;
+  /** When the connection last went idle (loop time, ns), for the drain's grace. */
+  private long idleSince;
   private String clientHost;
 
   ClientConnection(ProxyLoop loop) {
@@ -116,16 +129,34 @@ final class ClientConnection extends ChannelInboundHandlerAdapter
 
   @Override
   public void channelActive(ChannelHandlerContext ctx) {
+    ConnectionLimit.Refusal refusal = loop.context.limit().tryOpen();
+    if (refusal != null) {
+      refuseConnection(refusal);
+      return;
+    }
+    admitted = true;
     loop.add(this);
     loop.context.metrics().clientConnectionOpened();
-    startClock(Clock.IDLE);
+    startClock(loop.draining() ? Clock.DRAIN_GRACE : Clock.IDLE); // accepted as the listener closed
     ctx.fireChannelActive();
   }
 
-  /** The channel closed: it leaves the loop's list and the gauge. Called once, here or by its tunnel. */
+  /** Over the connection limit: a 503, written past the codec, and the connection closes. Nothing is held for it. */
+  private void refuseConnection(ConnectionLimit.Refusal refusal) {
+    closing = true;
+    loop.context.metrics().clientConnectionRefused(refusal.label);
+    channel.pipeline().firstContext().writeAndFlush(TOO_MANY_CONNECTIONS.duplicate())
+        .addListener(ChannelFutureListener.CLOSE);
+  }
+
+  /** The channel closed: it leaves the loop's list, the gauge and the limit. Called once, here or by its tunnel. */
   void onChannelClosed() {
-    loop.remove(this);
-    loop.context.metrics().clientConnectionClosed();
+    if (admitted) {
+      admitted = false;
+      loop.remove(this);
+      loop.context.metrics().clientConnectionClosed();
+      loop.context.limit().release();
+    }
   }
 
   @Override
@@ -238,9 +269,14 @@ final class ClientConnection extends ChannelInboundHandlerAdapter
     clock = kind;
     long now = loop.loop.now();
     switch (kind) {
-      case IDLE, BODY -> loop.idleTimeouts.arm(timeout, now);
+      case IDLE -> {
+        idleSince = now;
+        loop.idleTimeouts.arm(timeout, now);
+      }
+      case BODY -> loop.idleTimeouts.arm(timeout, now);
       case HEAD -> loop.headTimeouts.arm(timeout, now);
       case LINGER -> loop.lingerTimeouts.arm(timeout, now);
+      case DRAIN_GRACE -> loop.drainGraceTimeouts.arm(timeout, now);
     }
   }
 
@@ -249,6 +285,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter
   public void expired() {
     switch (clock) {
       case IDLE, LINGER -> channel.close();
+      case DRAIN_GRACE -> close(true);
       case HEAD -> refuse(new RequestRefusal(408, "request head read timed out"));
       case BODY -> {
         if (exchange != null) {
@@ -318,10 +355,19 @@ final class ClientConnection extends ChannelInboundHandlerAdapter
     resume(PIPELINED);
   }
 
-  /** The gateway drains: an idle connection closes now, a busy one after its response. */
+  /**
+   * The gateway drains: a busy connection (a request in flight or its head arriving) closes after
+   * its response, an idle one now, unless it went idle within {@link ProxyLoop#DRAIN_GRACE}: its
+   * client may be sending the next request.
+   */
   void onDrain() {
-    if (exchange == null && !closing) {
-      close(true); // an idle keep-alive client may be sending its next request right now
+    if (exchange != null || closing || clock == Clock.HEAD) {
+      return; // a request in flight or arriving is answered, with Connection: close
+    }
+    if (clock == Clock.IDLE && loop.loop.now() - idleSince < ProxyLoop.DRAIN_GRACE.toNanos()) {
+      startClock(Clock.DRAIN_GRACE);
+    } else {
+      close(true); // lingering: a request already on its way reads the close, not a reset
     }
   }
 

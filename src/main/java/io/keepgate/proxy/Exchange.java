@@ -76,6 +76,10 @@ final class Exchange implements LoopPool.Waiter, UpstreamConnection.Listener, Ti
   private final String path;
   private final Timeout responseTimeout = new Timeout(this);
 
+  /** Runs while the client takes no response bytes; created the first time it falls behind. */
+  private Timeout sendTimeout;
+  /** How far from writable the client was when the send clock last started. */
+  private long clientBehindBytes;
   private State state = State.ACQUIRING;
   private Route route;
   private UpstreamEndpoint endpoint;
@@ -307,6 +311,9 @@ final class Exchange implements LoopPool.Waiter, UpstreamConnection.Listener, Ti
 
   /** The client can take more: reading the upstream resumes. */
   void onClientWritable() {
+    if (sendTimeout != null) {
+      sendTimeout.cancel();
+    }
     if (upstream != null && !upstream.channel().config().isAutoRead()) {
       upstream.channel().config().setAutoRead(true);
     }
@@ -395,20 +402,51 @@ final class Exchange implements LoopPool.Waiter, UpstreamConnection.Listener, Ti
 
   private void writeClient(Object message) {
     client.write(message);
-    if (upstream != null && upstream.reading()) {
-      clientFlushPending = true;
+    if (upstream != null && upstream.reading() && client.channel().isWritable()) {
+      clientFlushPending = true; // one flush per read batch, unless the client is already behind
     } else {
       flushClient();
     }
   }
 
-  /** Flushes what went to the client; a client that cannot keep up stops the upstream's reads until it drains. */
+  /**
+   * Flushes what went to the client. A client that cannot keep up stops the upstream's reads until
+   * it drains (so it costs at most {@code server.responseBufferBytes} and one read), and starts its
+   * send clock.
+   */
   private void flushClient() {
     clientFlushPending = false;
     client.flush();
     if (upstream != null && !client.channel().isWritable()) {
       upstream.channel().config().setAutoRead(false);
+      if (sendTimeout == null) {
+        sendTimeout = new Timeout(this::onSendTimeout);
+      }
+      if (!sendTimeout.armed()) {
+        clientBehindBytes = client.channel().bytesBeforeWritable();
+        client.loop().sendTimeouts.arm(sendTimeout, client.loop().loop.now());
+      }
     }
+  }
+
+  /**
+   * {@code server.sendTimeoutMs} passed with the client behind: if it took any bytes meanwhile the
+   * clock starts again; if it took none, the exchange is lost (NGINX's {@code send_timeout}) and
+   * its upstream connection closed, not pooled: its response is unread.
+   */
+  private void onSendTimeout() {
+    if (state == State.DONE || client.channel().isWritable()) {
+      return;
+    }
+    long behind = client.channel().bytesBeforeWritable();
+    if (behind < clientBehindBytes) {
+      clientBehindBytes = behind;
+      client.loop().sendTimeouts.arm(sendTimeout, client.loop().loop.now());
+      return;
+    }
+    context.metrics().sendTimedOut();
+    abandonUpstream();
+    truncate();
   }
 
   @Override
@@ -610,6 +648,9 @@ final class Exchange implements LoopPool.Waiter, UpstreamConnection.Listener, Ti
       return;
     }
     state = State.DONE;
+    if (sendTimeout != null) {
+      sendTimeout.cancel();
+    }
     long now = client.loop().loop.now();
     String routeName = route != null ? route.name() : MetricNames.NO_ROUTE;
     context.metrics().recordRequest(routeName, status, now - startNanos);

@@ -8,8 +8,10 @@ import java.util.function.Supplier;
 
 /**
  * What every client connection works with: the listener's settings, the routes of the running
- * config (read per request, so a reload takes the next one), metrics and the access log.
+ * config (read per request, so a reload takes the next one), the limit on open connections,
+ * metrics and the access log.
  *
- * <p>Threading: immutable; shared by every event loop.
+ * <p>Threading: shared by every event loop; the limit is lock-free, the rest immutable.
  */
-record ProxyContext(ServerConfig server, Supplier<RouteTable> routes, GatewayMetrics metrics, AccessLog accessLog) {}
+record ProxyContext(ServerConfig server, Supplier<RouteTable> routes, ConnectionLimit limit, GatewayMetrics metrics,
+    AccessLog accessLog) {}

@@ -15,12 +15,20 @@ import java.util.concurrent.CompletableFuture;
 final class ProxyLoop {
   /** How long a connection refused with an error keeps reading (and discarding) so its client sees the answer. */
   static final Duration LINGER = Duration.ofSeconds(2);
+  /**
+   * How long a drain leaves a connection that went idle just before it: its client, unaware of the
+   * drain, may be sending its next request this moment, which is answered (with
+   * {@code Connection: close}) rather than lost. Connections idle for longer close at once.
+   */
+  static final Duration DRAIN_GRACE = Duration.ofSeconds(1);
 
   final Loop loop;
   final ProxyContext context;
   final TimeoutList idleTimeouts;
   final TimeoutList headTimeouts;
   final TimeoutList lingerTimeouts;
+  final TimeoutList sendTimeouts;
+  final TimeoutList drainGraceTimeouts;
   private ClientConnection first;
   private int connections;
   private boolean draining;
@@ -32,6 +40,8 @@ final class ProxyLoop {
     this.idleTimeouts = loop.timers().list(context.server().idleTimeout());
     this.headTimeouts = loop.timers().list(context.server().headerReadTimeout());
     this.lingerTimeouts = loop.timers().list(LINGER);
+    this.sendTimeouts = loop.timers().list(context.server().sendTimeout());
+    this.drainGraceTimeouts = loop.timers().list(DRAIN_GRACE);
   }
 
   int index() {
@@ -71,8 +81,9 @@ final class ProxyLoop {
   }
 
   /**
-   * Stops keeping client connections alive: idle ones close now, busy ones after their response
-   * (which carries {@code Connection: close}). Completes when every connection of the loop is gone.
+   * Stops keeping client connections alive: idle ones close now (or after {@link #DRAIN_GRACE}
+   * when they went idle within it), busy ones after their response (which carries
+   * {@code Connection: close}). Completes when every connection of the loop is gone.
    */
   CompletableFuture<Void> drain() {
     CompletableFuture<Void> done = new CompletableFuture<>();

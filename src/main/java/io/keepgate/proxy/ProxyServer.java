@@ -11,6 +11,7 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.ServerChannel;
+import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.epoll.EpollChannelOption;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
@@ -35,15 +36,17 @@ final class ProxyServer {
   private final EventLoopGroup group;
   private final ChannelFactory<? extends ServerChannel> channels;
   private final boolean reusePort;
+  private final AcceptGuard acceptGuard;
   private final List<Channel> listeners = new ArrayList<>();
 
   ProxyServer(ServerConfig config, List<ProxyLoop> loops, EventLoopGroup group,
-      ChannelFactory<? extends ServerChannel> channels, boolean nativeTransport) {
+      ChannelFactory<? extends ServerChannel> channels, boolean nativeTransport, AcceptGuard acceptGuard) {
     this.config = config;
     this.loops = loops;
     this.group = group;
     this.channels = channels;
     this.reusePort = nativeTransport;
+    this.acceptGuard = acceptGuard;
   }
 
   /** Binds the listener(s); completes with the port bound (the configured one, or a free one for port 0). */
@@ -91,10 +94,19 @@ final class ProxyServer {
   }
 
   private ServerBootstrap bootstrap() {
-    return new ServerBootstrap()
+    int high = config.responseBufferBytes();
+    ServerBootstrap bootstrap = new ServerBootstrap()
         .channelFactory(channels)
+        .handler(acceptGuard)
         .option(ChannelOption.SO_REUSEADDR, true)
-        .option(ChannelOption.SO_BACKLOG, 1024); // accepted channels have TCP_NODELAY on by Netty's default
+        .option(ChannelOption.SO_BACKLOG, 1024)
+        // TCP_NODELAY is on by Netty's default; the write buffer's high-water mark bounds what a
+        // client that does not read costs: past it the upstream is not read
+        .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(high / 2, high));
+    if (config.socketSendBufferBytes() > 0) {
+      bootstrap.childOption(ChannelOption.SO_SNDBUF, config.socketSendBufferBytes());
+    }
+    return bootstrap;
   }
 
   /** The pipeline of a client connection: decoder, encoder, and the connection's own handler. */

@@ -20,6 +20,7 @@ import java.util.function.Supplier;
 public final class ProxyVerticle extends VerticleBase {
   private final ServerConfig config;
   private final List<ProxyLoop> loops;
+  private final AcceptGuard acceptGuard;
   private ProxyServer server;
   private int port;
 
@@ -30,7 +31,9 @@ public final class ProxyVerticle extends VerticleBase {
   public ProxyVerticle(ServerConfig config, List<Loop> loops, Supplier<RouteTable> routes, GatewayMetrics metrics,
       AccessLog accessLog) {
     this.config = config;
-    ProxyContext context = new ProxyContext(config, routes, metrics, accessLog);
+    ProxyContext context = new ProxyContext(config, routes, ConnectionLimit.forThisProcess(config.maxConnections()),
+        metrics, accessLog);
+    this.acceptGuard = new AcceptGuard(metrics);
     this.loops = loops.stream().map(loop -> new ProxyLoop(loop, context)).toList();
   }
 
@@ -38,7 +41,7 @@ public final class ProxyVerticle extends VerticleBase {
   public Future<?> start() {
     VertxInternal internal = (VertxInternal) vertx;
     server = new ProxyServer(config, loops, internal.nettyEventLoopGroup(),
-        internal.transport().serverChannelFactory(false), vertx.isNativeTransportEnabled());
+        internal.transport().serverChannelFactory(false), vertx.isNativeTransportEnabled(), acceptGuard);
     return Future.fromCompletionStage(server.bind().thenAccept(bound -> port = bound), context);
   }
 

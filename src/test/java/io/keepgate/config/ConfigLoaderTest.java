@@ -96,7 +96,9 @@ class ConfigLoaderTest {
     assertEquals(new ServerConfig(ServerConfig.DEFAULT_HOST, ServerConfig.DEFAULT_PORT,
         ServerConfig.DEFAULT_IDLE_TIMEOUT, ServerConfig.DEFAULT_HEADER_READ_TIMEOUT,
         ServerConfig.DEFAULT_MAX_HEADER_BYTES, ServerConfig.DEFAULT_MAX_REQUEST_LINE_BYTES,
-        ServerConfig.DEFAULT_DRAIN_TIMEOUT, ServerConfig.DEFAULT_EVENT_LOOPS), config.server());
+        ServerConfig.DEFAULT_DRAIN_TIMEOUT, ServerConfig.DEFAULT_EVENT_LOOPS, ServerConfig.DEFAULT_MAX_CONNECTIONS,
+        ServerConfig.DEFAULT_SEND_TIMEOUT, ServerConfig.DEFAULT_RESPONSE_BUFFER_BYTES,
+        ServerConfig.DEFAULT_SOCKET_SEND_BUFFER_BYTES), config.server());
     assertEquals(new AdminConfig(AdminConfig.DEFAULT_HOST, AdminConfig.DEFAULT_PORT), config.admin());
     assertEquals(new AccessLogConfig(AccessLogConfig.DEFAULT_ENABLED), config.accessLog());
     assertEquals(new ClusterConfig(ClusterConfig.DEFAULT_ENABLED, ClusterConfig.DEFAULT_NAME,
@@ -186,7 +188,9 @@ class ConfigLoaderTest {
 
     assertEquals(Set.of("server", "admin", "accessLog", "upstreams", "routes", "cluster"), json.fieldNames());
     assertEquals(Set.of("host", "port", "idleTimeoutMs", "headerReadTimeoutMs", "maxHeaderBytes",
-        "maxRequestLineBytes", "drainTimeoutMs", "eventLoops"), json.getJsonObject("server").fieldNames());
+        "maxRequestLineBytes", "drainTimeoutMs", "eventLoops", "maxConnections", "sendTimeoutMs", "responseBufferBytes",
+        "socketSendBufferBytes"),
+        json.getJsonObject("server").fieldNames());
     assertEquals(60000L, json.getJsonObject("server").getLong("idleTimeoutMs"));
     JsonObject upstream = json.getJsonArray("upstreams").getJsonObject(0);
     assertEquals("round-robin", upstream.getString("loadBalancer"));

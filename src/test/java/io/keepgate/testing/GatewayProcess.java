@@ -104,9 +104,33 @@ public final class GatewayProcess implements AutoCloseable {
     return launch(Files.createTempDirectory("keepgate-process"), jvmArgs, args, env);
   }
 
+  /**
+   * As {@link #start(JsonObject, String...)}, with the process limited to {@code openFiles} file
+   * descriptors (soft and hard, set by util-linux's {@code prlimit}).
+   */
+  public static GatewayProcess startWithOpenFileLimit(JsonObject config, int openFiles, String... jvmArgs)
+      throws IOException {
+    Path dir = Files.createTempDirectory("keepgate-process");
+    Path configFile = dir.resolve("keepgate.json");
+    Files.writeString(configFile, config.encodePrettily());
+    GatewayProcess gateway = launch(dir, List.of("prlimit", "--nofile=" + openFiles + ":" + openFiles),
+        List.of(jvmArgs), List.of("--config", configFile.toString()), Map.of());
+    try {
+      return gateway.awaitReady(DEFAULT_START_TIMEOUT);
+    } catch (RuntimeException | Error e) {
+      gateway.close();
+      throw e;
+    }
+  }
+
   private static GatewayProcess launch(Path dir, List<String> jvmArgs, List<String> args, Map<String, String> env)
       throws IOException {
-    List<String> command = new ArrayList<>();
+    return launch(dir, List.of(), jvmArgs, args, env);
+  }
+
+  private static GatewayProcess launch(Path dir, List<String> prefix, List<String> jvmArgs, List<String> args,
+      Map<String, String> env) throws IOException {
+    List<String> command = new ArrayList<>(prefix);
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     command.add("-Dio.netty.leakDetection.level=paranoid"); // a LEAK report fails the test: see close()
     command.addAll(jvmArgs);
