@@ -214,18 +214,23 @@ public final class ConfigLoader {
   }
 
   private static UpstreamConfig readUpstream(Reader r, Map<String, String> namePaths) {
-    r.checkKeys("name", "endpoints", "loadBalancer", "pool", "tcpKeepAlive", "responseTimeoutMs", "healthCheck");
+    r.checkKeys("name", "endpoints", "loadBalancer", "pool", "tcpKeepAlive", "responseTimeoutMs", "perTryTimeoutMs",
+        "healthCheck");
     String name = r.requiredString("name");
     if (name != null) {
       r.uniqueName("name", name, "upstream", namePaths);
     }
-    return new UpstreamConfig(
-        name,
-        readEndpoints(r),
-        readLoadBalancer(r),
-        readPool(r.object("pool")),
-        readTcpKeepAlive(r.object("tcpKeepAlive")),
-        r.duration("responseTimeoutMs", UpstreamConfig.DEFAULT_RESPONSE_TIMEOUT, true),
+    List<Endpoint> endpoints = readEndpoints(r);
+    LoadBalancing loadBalancer = readLoadBalancer(r);
+    PoolConfig pool = readPool(r.object("pool"));
+    TcpKeepAliveConfig tcpKeepAlive = readTcpKeepAlive(r.object("tcpKeepAlive"));
+    Duration responseTimeout = r.duration("responseTimeoutMs", UpstreamConfig.DEFAULT_RESPONSE_TIMEOUT, true);
+    Duration perTryTimeout = r.duration("perTryTimeoutMs", UpstreamConfig.DEFAULT_PER_TRY_TIMEOUT, false);
+    if (!perTryTimeout.isZero() && perTryTimeout.compareTo(responseTimeout) >= 0) {
+      r.problem("perTryTimeoutMs", perTryTimeout.toMillis() + " (expected: 0, or less than responseTimeoutMs "
+          + responseTimeout.toMillis() + ")");
+    }
+    return new UpstreamConfig(name, endpoints, loadBalancer, pool, tcpKeepAlive, responseTimeout, perTryTimeout,
         readHealthCheck(r.object("healthCheck")));
   }
 
@@ -465,6 +470,7 @@ public final class ConfigLoader {
             .put("probes", k.probes())
             .put("userTimeoutMs", k.userTimeout().toMillis()))
         .put("responseTimeoutMs", u.responseTimeout().toMillis())
+        .put("perTryTimeoutMs", u.perTryTimeout().toMillis())
         .put("healthCheck", new JsonObject()
             .put("path", h.path())
             .put("intervalMs", h.interval().toMillis())

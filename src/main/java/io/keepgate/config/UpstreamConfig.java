@@ -3,7 +3,12 @@ package io.keepgate.config;
 import java.time.Duration;
 import java.util.List;
 
-/** One named group of interchangeable backend endpoints with its own pool and TCP keepalive settings. */
+/**
+ * One named group of interchangeable backend endpoints with its own pool and TCP keepalive settings.
+ *
+ * @param perTryTimeout an idempotent request without a body that has no response byte this long
+ *                      after it was sent goes once more to another endpoint; {@link Duration#ZERO} = off
+ */
 public record UpstreamConfig(
     String name,
     List<Endpoint> endpoints,
@@ -11,12 +16,15 @@ public record UpstreamConfig(
     PoolConfig pool,
     TcpKeepAliveConfig tcpKeepAlive,
     Duration responseTimeout,
+    Duration perTryTimeout,
     HealthCheckConfig healthCheck) {
 
   /** round-robin. */
   public static final LoadBalancing DEFAULT_LOAD_BALANCER = LoadBalancing.ROUND_ROBIN;
   /** 30 s. */
   public static final Duration DEFAULT_RESPONSE_TIMEOUT = Duration.ofSeconds(30);
+  /** Off. */
+  public static final Duration DEFAULT_PER_TRY_TIMEOUT = Duration.ZERO;
 
   public UpstreamConfig {
     endpoints = List.copyOf(endpoints);

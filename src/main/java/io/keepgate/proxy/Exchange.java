@@ -25,6 +25,7 @@ import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.ReferenceCountUtil;
+import java.time.Duration;
 import java.util.ArrayDeque;
 
 /**
@@ -36,8 +37,10 @@ import java.util.ArrayDeque;
  * <p>Retries: a request whose reused connection closes before any response byte arrived (the
  * keep-alive race) is sent once more on another connection when it is idempotent, or when none of
  * its body was sent (a backend cannot have acted on a request whose body it never got); a
- * non-idempotent request without a body is never sent twice. Nothing is retried after a response
- * byte arrived.
+ * non-idempotent request without a body is never sent twice. With the upstream's
+ * {@code perTryTimeoutMs}, an idempotent request without a body that has no response byte by then
+ * goes once more, to another healthy endpoint (NGINX's {@code proxy_next_upstream timeout}, Envoy's
+ * per-try timeout). Nothing is retried after a response byte arrived, and nothing twice.
  *
  * <p>Flushes: a write made while the other side's channel is reading is flushed once at the end of
  * that read batch, so a response head and a body read together leave in one {@code writev}.
@@ -76,6 +79,8 @@ final class Exchange implements LoopPool.Waiter, UpstreamConnection.Listener, Ti
   private final String path;
   private final Timeout responseTimeout = new Timeout(this);
 
+  /** Runs from the request's end until the first response byte, when a per-try timeout applies; created then. */
+  private Timeout perTryTimeout;
   /** Runs while the client takes no response bytes; created the first time it falls behind. */
   private Timeout sendTimeout;
   /** How far from writable the client was when the send clock last started. */
@@ -143,8 +148,12 @@ final class Exchange implements LoopPool.Waiter, UpstreamConnection.Listener, Ti
   }
 
   private void acquire() {
+    acquire(route.upstream().choose(client.loop().index()));
+  }
+
+  private void acquire(UpstreamEndpoint chosen) {
     state = State.ACQUIRING;
-    endpoint = route.upstream().choose(client.loop().index());
+    endpoint = chosen;
     if (endpoint == null) {
       fail(503, "no healthy endpoint in upstream " + route.upstream().name());
       return;
@@ -177,6 +186,7 @@ final class Exchange implements LoopPool.Waiter, UpstreamConnection.Listener, Ti
     if (!hasBody) {
       writeUpstream(LastHttpContent.EMPTY_LAST_CONTENT);
       armResponseTimeout();
+      armPerTryTimeout();
     } else if (held != null) {
       HttpContent content;
       while (upstream != null && (content = held.poll()) != null) {
@@ -524,6 +534,41 @@ final class Exchange implements LoopPool.Waiter, UpstreamConnection.Listener, Ti
     list.arm(responseTimeout, client.loop().loop.now());
   }
 
+  /** Starts the per-try clock of a request that may go to another endpoint if this one stays silent. */
+  private void armPerTryTimeout() {
+    Duration perTry = route.upstream().config().perTryTimeout();
+    if (perTry.isZero() || retried || upgrade || !isIdempotent(request.method())) {
+      return;
+    }
+    if (perTryTimeout == null) {
+      perTryTimeout = new Timeout(this::onPerTryTimeout);
+    }
+    client.loop().loop.timers().list(perTry).arm(perTryTimeout, client.loop().loop.now());
+  }
+
+  /**
+   * {@code perTryTimeoutMs} passed without a response byte: the request goes once more, to another
+   * healthy endpoint, and the silent one is charged a failure. With no other endpoint the request
+   * stays where it is and {@code responseTimeoutMs} decides.
+   */
+  private void onPerTryTimeout() {
+    if (state != State.AWAITING_RESPONSE || upstream == null || upstream.responseBytesArrived()) {
+      return;
+    }
+    UpstreamEndpoint other = route.upstream().chooseOther(endpoint, client.loop().index());
+    if (other == null) {
+      return;
+    }
+    UpstreamConnection connection = upstream;
+    upstream = null;
+    responseTimeout.cancel();
+    release(connection, CloseReason.ERROR);
+    endpoint.health().onFailure("no response within perTryTimeoutMs");
+    endpoint.stats().countRetry();
+    retried = true;
+    acquire(other);
+  }
+
   /** The upstream sent nothing for {@code responseTimeoutMs}. */
   @Override
   public void expired() {
@@ -650,6 +695,9 @@ final class Exchange implements LoopPool.Waiter, UpstreamConnection.Listener, Ti
     state = State.DONE;
     if (sendTimeout != null) {
       sendTimeout.cancel();
+    }
+    if (perTryTimeout != null) {
+      perTryTimeout.cancel();
     }
     long now = client.loop().loop.now();
     String routeName = route != null ? route.name() : MetricNames.NO_ROUTE;

@@ -48,6 +48,22 @@ public final class Upstream {
     return balancer.choose(endpoints, loopIndex);
   }
 
+  /** A healthy endpoint other than {@code tried}, for a request that leaves it; {@code null} when there is none. */
+  public UpstreamEndpoint chooseOther(UpstreamEndpoint tried, int loopIndex) {
+    UpstreamEndpoint chosen = choose(loopIndex);
+    if (chosen != tried) {
+      return chosen;
+    }
+    int at = endpoints.indexOf(tried);
+    for (int i = 1; i < endpoints.size(); i++) {
+      UpstreamEndpoint next = endpoints.get((at + i) % endpoints.size());
+      if (next.health().healthy()) {
+        return next;
+      }
+    }
+    return null;
+  }
+
   /** This node's share of {@code maxConnectionsTotal}, or -1 when the upstream has no budget. */
   public int budgetShare() {
     return budget == ConnectionPermits.UNLIMITED ? -1 : budget.limit();

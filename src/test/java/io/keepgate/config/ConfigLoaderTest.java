@@ -114,7 +114,7 @@ class ConfigLoaderTest {
         new TcpKeepAliveConfig(TcpKeepAliveConfig.DEFAULT_ENABLED, TcpKeepAliveConfig.DEFAULT_IDLE_SECONDS,
             TcpKeepAliveConfig.DEFAULT_INTERVAL_SECONDS, TcpKeepAliveConfig.DEFAULT_PROBES,
             TcpKeepAliveConfig.DEFAULT_USER_TIMEOUT),
-        UpstreamConfig.DEFAULT_RESPONSE_TIMEOUT,
+        UpstreamConfig.DEFAULT_RESPONSE_TIMEOUT, UpstreamConfig.DEFAULT_PER_TRY_TIMEOUT,
         new HealthCheckConfig(HealthCheckConfig.DEFAULT_PATH, HealthCheckConfig.DEFAULT_INTERVAL,
             HealthCheckConfig.DEFAULT_TIMEOUT, HealthCheckConfig.DEFAULT_UNHEALTHY_THRESHOLD,
             HealthCheckConfig.DEFAULT_HEALTHY_THRESHOLD)), upstream);
@@ -354,6 +354,14 @@ class ConfigLoaderTest {
         "upstreams[0].responseTimeoutMs: 0 (expected: > 0)",
         "upstreams[0].healthCheck.intervalMs: 0 (expected: > 0)",
         "upstreams[0].healthCheck.timeoutMs: 0 (expected: > 0)");
+  }
+
+  @Test
+  void aPerTryTimeoutMustBeShorterThanTheResponseTimeout() {
+    assertProblems(withUpstream("'responseTimeoutMs':1000,'perTryTimeoutMs':1000"),
+        "upstreams[0].perTryTimeoutMs: 1000 (expected: 0, or less than responseTimeoutMs 1000)");
+    assertEquals(Duration.ofMillis(250),
+        valid(withUpstream("'responseTimeoutMs':1000,'perTryTimeoutMs':250")).upstreams().get(0).perTryTimeout());
   }
 
   @Test

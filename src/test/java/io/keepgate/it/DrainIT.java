@@ -8,6 +8,7 @@ import io.keepgate.testing.Await;
 import io.keepgate.testing.CountingBackend;
 import io.keepgate.testing.GatewayHarness;
 import io.keepgate.testing.GatewayProcess;
+import io.keepgate.testing.KeepAliveClients;
 import io.keepgate.testing.RawClient;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
@@ -15,13 +16,7 @@ import java.net.ConnectException;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.Callable;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.Test;
 
@@ -142,79 +137,20 @@ class DrainIT {
   void busyKeepAliveClientsLoseNoRequestThroughADrain() throws Exception {
     int clients = 16;
     try (CountingBackend backend = CountingBackend.start()) {
-      backend.handler(request -> backend.vertx().setTimer(1 + (request.path().length() % 5), t -> request.response().end("ok")));
-      try (GatewayProcess gateway = GatewayProcess.start(config(backend, 10_000))) {
-        ExecutorService pool = Executors.newFixedThreadPool(clients);
-        try {
-          List<Future<KeepAliveLoop>> loops = new ArrayList<>();
-          for (int i = 0; i < clients; i++) {
-            loops.add(pool.submit(new KeepAliveLoop(gateway.proxyPort(), "/c" + "x".repeat(i))));
-          }
-          Await.until("every client is busy", Duration.ofSeconds(30), () -> backend.requests() >= 50 * clients);
-          gateway.signal(GatewayProcess.Signal.TERM);
-          assertEquals(0, gateway.waitFor(Duration.ofSeconds(20)), gateway.output());
+      backend.handler(request -> backend.vertx().setTimer(1 + request.path().length() % 5, t -> request.response().end("ok")));
+      try (GatewayProcess gateway = GatewayProcess.start(config(backend, 10_000));
+          KeepAliveClients load = KeepAliveClients.start(gateway.proxyPort(), clients, i -> "/c" + "x".repeat(i))) {
+        Await.until("every client is busy", Duration.ofSeconds(30), () -> load.answered() >= 50 * clients);
+        gateway.signal(GatewayProcess.Signal.TERM);
+        assertEquals(0, gateway.waitFor(Duration.ofSeconds(20)), gateway.output());
 
-          int answered = 0;
-          for (Future<KeepAliveLoop> loop : loops) {
-            KeepAliveLoop client = loop.get(30, TimeUnit.SECONDS);
-            assertEquals(List.of(), client.failures, "every request sent was answered");
-            assertTrue(client.toldToClose, "the client's last response said Connection: close");
-            answered += client.answered;
-          }
-          assertEquals(backend.requests(), answered, "the backend answered exactly what the clients received");
-        } finally {
-          pool.shutdownNow();
+        int answered = 0;
+        for (KeepAliveClients.Result client : load.awaitRefused(Duration.ofSeconds(30))) {
+          assertEquals(List.of(), client.failures(), "every request sent was answered");
+          assertTrue(client.toldToClose(), "the client's last response said Connection: close");
+          answered += client.answered();
         }
-      }
-    }
-  }
-
-  /**
-   * A keep-alive client in a loop: the next request as soon as a response ends, a new connection
-   * after {@code Connection: close}, until a new connection is refused (the listener has closed).
-   * A request sent and not answered is a failure.
-   */
-  private static final class KeepAliveLoop implements Callable<KeepAliveLoop> {
-    private final int port;
-    private final String path;
-    final List<String> failures = new ArrayList<>();
-    int answered;
-    boolean toldToClose;
-
-    KeepAliveLoop(int port, String path) {
-      this.port = port;
-      this.path = path;
-    }
-
-    @Override
-    public KeepAliveLoop call() throws IOException {
-      while (true) {
-        RawClient client;
-        try {
-          client = new RawClient(port);
-        } catch (ConnectException refused) {
-          return this;
-        }
-        try (client) {
-          client.timeout(15_000);
-          while (true) {
-            try {
-              client.send("GET " + path + " HTTP/1.1\r\nHost: test\r\n\r\n");
-              RawClient.Response response = client.readResponse();
-              if (response.status() != 200) {
-                failures.add(response.head());
-              }
-              answered++;
-              if ("close".equals(response.header("Connection"))) {
-                toldToClose = true;
-                break;
-              }
-            } catch (IOException e) {
-              failures.add("request " + (answered + 1) + " unanswered: " + e);
-              return this;
-            }
-          }
-        }
+        assertEquals(backend.requests(), answered, "the backend answered exactly what the clients received");
       }
     }
   }

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.keepgate.testing.Await;
 import io.keepgate.testing.CountingBackend;
 import io.keepgate.testing.GatewayHarness;
+import io.keepgate.testing.KeepAliveClients;
 import io.keepgate.testing.RawClient;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -14,6 +15,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -114,6 +116,39 @@ class ReloadIT {
         assertEquals(1.0, gateway.metric("keepgate_upstream_connections", other, "state=\"idle\""),
             "the gauge counts the new pool's connection");
         assertEquals(1.0, gateway.metric("keepgate_upstream_healthy", other));
+      }
+    }
+  }
+
+  @Test
+  void requestsQueuedForAChangedUpstreamMoveToItsNewPoolUnderLoad(@TempDir Path dir) throws Exception {
+    int clients = 16;
+    try (CountingBackend backend = CountingBackend.start()) {
+      backend.handler(request -> backend.vertx().setTimer(2, id -> request.response().end("ok")));
+      Path file = dir.resolve("keepgate.json");
+      JsonObject config = GatewayHarness.config(backend.endpoint());
+      // 16 clients on 2 connections: 14 requests are always waiting in the pool's queue
+      JsonObject pool = GatewayHarness.pool(config).put("maxConnectionsPerEndpoint", 2).put("maxPendingRequests", 100);
+      write(file, config);
+      try (GatewayHarness gateway = GatewayHarness.startWatching(file);
+          KeepAliveClients load = KeepAliveClients.start(gateway.port(), clients, i -> "/" + i)) {
+        for (int change = 1; change <= 4; change++) {
+          int before = load.answered();
+          Await.until("requests flow", Duration.ofSeconds(10), () -> load.answered() >= before + 200);
+          pool.put("idleTimeoutMs", 20_000 + change); // a changed upstream: its pool is rebuilt
+          write(file, config);
+          HttpResponse<String> reload = gateway.adminPost("/admin/reload");
+          assertEquals(200, reload.statusCode(), reload.body());
+          assertEquals(Integer.toString(change + 1), version(gateway));
+        }
+        int before = load.answered();
+        Await.until("requests flow after the last change", Duration.ofSeconds(10), () -> load.answered() >= before + 200);
+        for (KeepAliveClients.Result client : load.stop(Duration.ofSeconds(20))) {
+          assertEquals(List.of(), client.failures(), "no request was dropped or refused by a reload");
+        }
+        Await.until("the old pools' connections all closed", Duration.ofSeconds(10), () -> backend.open() <= 2);
+        assertTrue(gateway.metric("keepgate_upstream_connections_closed_total", "reason=\"shutdown\"") >= 8,
+            "each old pool closed its connections as their exchanges ended");
       }
     }
   }
