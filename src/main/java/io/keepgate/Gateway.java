@@ -138,7 +138,7 @@ public final class Gateway {
   private void deploy(GatewayConfig config, Path configFile) throws Exception {
     Upstreams upstreams = Upstreams.create(environment, config.upstreams());
     runtime.set(new GatewayRuntime(config, upstreams, RouteTable.create(config.routes(), upstreams), 1));
-    cluster.onMembershipChange(() -> runtime.get().upstreams().resplitBudgets(cluster));
+    cluster.onSharesChanged(() -> runtime.get().upstreams().resplitBudgets());
     cluster.onHealth((upstream, endpoint, healthy) -> runtime.get().upstreams().adoptVerdict(upstream, endpoint, healthy));
     cluster.publishPoolsPeriodically(this::poolSnapshot);
 

@@ -9,7 +9,7 @@ import java.util.function.Supplier;
  *
  * <p>Threading: every method is safe from any thread and never blocks: reads come from local
  * copies kept current by listeners, writes are asynchronous. The request path only calls
- * {@link #shareOf} and {@link #ownsProbe}, both local.
+ * {@link #shareOf}, {@link #leaseValid} and {@link #ownsProbe}, all local.
  */
 public interface ClusterState {
 
@@ -18,8 +18,18 @@ public interface ClusterState {
     void onVerdict(String upstream, String endpoint, boolean healthy);
   }
 
-  /** This node's share of a cluster-wide budget: {@code total} split among live members, remainders spread. */
+  /**
+   * This node's share of a cluster-wide budget: {@code total} split among the members that hold
+   * shares, remainders spread; one connection while this node's lease on its shares has lapsed.
+   */
   int shareOf(int total);
+
+  /**
+   * Whether this node's lease on its shares holds now. A node that was frozen or cut off from the
+   * majority finds it lapsed, and must fall back to one connection per budget before it uses a
+   * pooled connection: the others may have taken its share over.
+   */
+  boolean leaseValid();
 
   /** Number of live members, this one included. */
   int memberCount();
@@ -33,8 +43,8 @@ public interface ClusterState {
   /** Verdicts published by other nodes. */
   void onHealth(HealthListener listener);
 
-  /** Called after the membership (and so every share) changed. */
-  void onMembershipChange(Runnable listener);
+  /** Called after any share may have changed: a member joined or is known gone, the lease lapsed or came back. */
+  void onSharesChanged(Runnable listener);
 
   /**
    * Publishes this node's snapshot about once a second: {@code {"configVersion": n, "upstreams":

@@ -19,8 +19,12 @@ import io.keepgate.config.ClusterConfig;
 import io.keepgate.config.Endpoint;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import java.io.IOException;
+import java.net.ConnectException;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -42,15 +46,19 @@ import org.slf4j.LoggerFactory;
  *   <li>Pool snapshots: map {@code keepgate.pools}, key the member UUID, value this node's
  *       {@code /admin/pools} JSON, written every second with a 5 s TTL and mirrored locally, so
  *       a dead member's snapshot disappears with it.</li>
- *   <li>Budgets: members sorted by UUID; member {@code i} of {@code n} gets
- *       {@code total / n}, plus one while {@code i < total % n}. Recomputed on every membership
- *       event from the local member list.</li>
+ *   <li>Budgets: split among the members of a {@link ShareLease}'s basis, sorted by UUID: member
+ *       {@code i} of {@code n} gets {@code total / n}, plus one while {@code i < total % n}. The
+ *       lease is updated every {@value #TICK_MILLIS} ms and on every membership event from the
+ *       local member list; a member that leaves the view keeps its share until its cluster port
+ *       refuses a connection (probed every second) or the lease rules let the majority take it.</li>
  *   <li>Probes: the owner of the key's partition probes the endpoint, so N replicas do not
  *       multiply probe traffic by N.</li>
  * </ul>
  *
- * <p>Threading: Hazelcast calls listeners on its own event threads; they update concurrent maps
- * and volatile fields only, and pass verdicts on to listeners that hop to Vert.x contexts. The
+ * <p>Threading: Hazelcast calls listeners on its own event threads; they update concurrent maps,
+ * volatile fields and the synchronized lease only, and pass verdicts on to listeners that hop to
+ * Vert.x contexts. Lease updates and snapshots run on the {@code keepgate-cluster} scheduler, probes
+ * of departed members on {@code keepgate-cluster-probe} (a blocking connect with a timeout). The
  * public methods never block except {@link #start} and {@link #leave}, called from the main thread.
  */
 public final class HazelcastCluster implements ClusterState {
@@ -58,6 +66,8 @@ public final class HazelcastCluster implements ClusterState {
   private static final String HEALTH_MAP = "keepgate.health";
   private static final String POOLS_MAP = "keepgate.pools";
   private static final int SNAPSHOT_TTL_SECONDS = 5;
+  private static final int TICK_MILLIS = 250;
+  private static final int PROBE_TIMEOUT_MILLIS = 1000;
 
   private final HazelcastInstance hazelcast;
   private final IMap<String, Boolean> health;
@@ -65,24 +75,26 @@ public final class HazelcastCluster implements ClusterState {
   private final Map<String, Boolean> healthCopy = new ConcurrentHashMap<>();
   private final Map<String, JsonObject> poolsCopy = new ConcurrentHashMap<>();
   private final List<HealthListener> healthListeners = new CopyOnWriteArrayList<>();
-  private final List<Runnable> membershipListeners = new CopyOnWriteArrayList<>();
-  private final ScheduledExecutorService publisher = Executors.newSingleThreadScheduledExecutor(r -> {
-    Thread thread = new Thread(r, "keepgate-cluster-publisher");
-    thread.setDaemon(true);
-    return thread;
-  });
+  private final List<Runnable> shareListeners = new CopyOnWriteArrayList<>();
+  private final ScheduledExecutorService scheduler = daemonScheduler("keepgate-cluster");
+  private final ScheduledExecutorService prober = daemonScheduler("keepgate-cluster-probe");
+  /** Where each member of the lease's basis was last seen, for probing it once it has left the view. */
+  private final Map<String, InetSocketAddress> addresses = new ConcurrentHashMap<>();
+  private final ShareLease lease;
   private volatile List<Member> members = List.of();
-  private volatile int localIndex;
 
-  private HazelcastCluster(HazelcastInstance hazelcast) {
+  private HazelcastCluster(HazelcastInstance hazelcast, Duration lease) {
     this.hazelcast = hazelcast;
     this.health = hazelcast.getMap(HEALTH_MAP);
     this.pools = hazelcast.getMap(POOLS_MAP);
+    this.members = List.copyOf(hazelcast.getCluster().getMembers());
+    this.lease = new ShareLease(lease, selfId(), ids(members), System.nanoTime());
   }
 
   /** Starts the member and joins the cluster. Blocks until joined (or alone). */
   public static HazelcastCluster start(ClusterConfig config) {
-    HazelcastCluster cluster = new HazelcastCluster(Hazelcast.newHazelcastInstance(hazelcastConfig(config)));
+    HazelcastCluster cluster = new HazelcastCluster(Hazelcast.newHazelcastInstance(hazelcastConfig(config)),
+        config.lease());
     cluster.listen();
     log.info("cluster={} member={} joined: {} members", config.name(),
         cluster.hazelcast.getCluster().getLocalMember().getAddress(), cluster.memberCount());
@@ -128,44 +140,96 @@ public final class HazelcastCluster implements ClusterState {
     hazelcast.getCluster().addMembershipListener(new MembershipListener() {
       @Override
       public void memberAdded(MembershipEvent event) {
-        onMembersChanged();
+        log.info("cluster member joined: {} {}", event.getMember().getUuid(), event.getMember().getAddress());
+        updateLease();
       }
 
       @Override
       public void memberRemoved(MembershipEvent event) {
         poolsCopy.remove(event.getMember().getUuid().toString());
-        onMembersChanged();
+        log.info("cluster member left the view: {} {}; its share is held until it is known gone",
+            event.getMember().getUuid(), event.getMember().getAddress());
+        updateLease();
+        prober.execute(HazelcastCluster.this::probeDeparted);
       }
     });
     health.addEntryListener(new HealthMapListener(), true);
     pools.addEntryListener(new PoolsMapListener(), true);
-    recomputeMembers();
     health.forEach(healthCopy::put); // verdicts that predate this member: startup only, main thread
+    scheduler.scheduleAtFixedRate(this::updateLease, TICK_MILLIS, TICK_MILLIS, TimeUnit.MILLISECONDS);
+    prober.scheduleWithFixedDelay(this::probeDeparted, 1, 1, TimeUnit.SECONDS);
   }
 
-  private void onMembersChanged() {
-    recomputeMembers();
-    log.info("cluster membership changed: {} members", members.size());
-    membershipListeners.forEach(Runnable::run);
+  /** Feeds the current view to the lease; when a share may have changed, tells the pools. */
+  private void updateLease() {
+    try {
+      List<Member> view = List.copyOf(hazelcast.getCluster().getMembers());
+      members = view;
+      view.forEach(m -> addresses.put(m.getUuid().toString(),
+          InetSocketAddress.createUnresolved(m.getAddress().getHost(), m.getAddress().getPort())));
+      if (lease.update(System.nanoTime(), selfId(), ids(view))) {
+        log.info("cluster shares changed: {} members in view, budgets split among {}, lease {}", view.size(),
+            lease.basis().size(), lease.valid(System.nanoTime()) ? "held" : "lapsed (one connection per budget)");
+        shareListeners.forEach(Runnable::run);
+      }
+    } catch (RuntimeException e) {
+      log.warn("cluster lease update failed: {}", e.toString()); // the next tick retries
+    }
   }
 
-  private void recomputeMembers() {
-    List<Member> sorted = new ArrayList<>(hazelcast.getCluster().getMembers());
-    sorted.sort(Comparator.comparing(m -> m.getUuid().toString()));
-    UUID self = hazelcast.getCluster().getLocalMember().getUuid();
-    int index = 0;
-    for (int i = 0; i < sorted.size(); i++) {
-      if (sorted.get(i).getUuid().equals(self)) {
-        index = i;
+  /**
+   * Connects to the cluster port of each member that left the view. A refusal means its process
+   * is gone and the kernel has closed its sockets, so its share is free at once; a connection or a
+   * timeout (frozen, partitioned) leaves the share to the lease rules.
+   */
+  private void probeDeparted() {
+    for (String member : lease.departed()) {
+      InetSocketAddress address = addresses.get(member);
+      if (address != null && refusesConnections(address)) {
+        log.info("departed cluster member {} at {} refuses connections: its process is gone", member, address);
+        if (lease.gone(member)) {
+          addresses.remove(member);
+          shareListeners.forEach(Runnable::run);
+        }
       }
     }
-    localIndex = index;
-    members = List.copyOf(sorted);
+  }
+
+  private static boolean refusesConnections(InetSocketAddress unresolved) {
+    try (Socket socket = new Socket()) {
+      socket.connect(new InetSocketAddress(unresolved.getHostString(), unresolved.getPort()), PROBE_TIMEOUT_MILLIS);
+      return false;
+    } catch (ConnectException e) {
+      return String.valueOf(e.getMessage()).contains("refused");
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
+  private String selfId() {
+    return hazelcast.getCluster().getLocalMember().getUuid().toString();
+  }
+
+  private static List<String> ids(List<Member> members) {
+    return members.stream().map(m -> m.getUuid().toString()).toList();
+  }
+
+  private static ScheduledExecutorService daemonScheduler(String name) {
+    return Executors.newSingleThreadScheduledExecutor(r -> {
+      Thread thread = new Thread(r, name);
+      thread.setDaemon(true);
+      return thread;
+    });
   }
 
   @Override
   public int shareOf(int total) {
-    return ClusterState.share(total, members.size(), localIndex);
+    return lease.shareOf(total, System.nanoTime());
+  }
+
+  @Override
+  public boolean leaseValid() {
+    return lease.valid(System.nanoTime());
   }
 
   @Override
@@ -199,14 +263,14 @@ public final class HazelcastCluster implements ClusterState {
   }
 
   @Override
-  public void onMembershipChange(Runnable listener) {
-    membershipListeners.add(listener);
+  public void onSharesChanged(Runnable listener) {
+    shareListeners.add(listener);
   }
 
   @Override
   public void publishPoolsPeriodically(Supplier<JsonObject> snapshot) {
-    String self = hazelcast.getCluster().getLocalMember().getUuid().toString();
-    publisher.scheduleAtFixedRate(() -> {
+    scheduler.scheduleAtFixedRate(() -> {
+      String self = selfId(); // changes when this member merges back after a split
       JsonObject pools = snapshot.get();
       poolsCopy.put(self, pools);
       this.pools.setAsync(self, pools.encode(), SNAPSHOT_TTL_SECONDS, TimeUnit.SECONDS);
@@ -232,17 +296,24 @@ public final class HazelcastCluster implements ClusterState {
     }
     JsonObject verdicts = new JsonObject();
     healthCopy.forEach(verdicts::put);
+    long now = System.nanoTime();
     return new JsonObject()
         .put("enabled", true)
         .put("name", hazelcast.getConfig().getClusterName())
         .put("members", memberViews)
+        .put("lease", new JsonObject()
+            .put("held", lease.valid(now))
+            .put("remainingMs", Math.max(0, TimeUnit.NANOSECONDS.toMillis(lease.remaining(now))))
+            .put("splitAmong", lease.basis().size())
+            .put("departed", new JsonArray(List.copyOf(lease.departed()))))
         .put("health", verdicts)
         .put("totals", ClusterTotals.of(snapshots));
   }
 
   @Override
   public void leave() {
-    publisher.shutdownNow();
+    scheduler.shutdownNow();
+    prober.shutdownNow();
     hazelcast.shutdown();
   }
 

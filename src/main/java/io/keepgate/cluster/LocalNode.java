@@ -20,6 +20,11 @@ public final class LocalNode implements ClusterState {
   }
 
   @Override
+  public boolean leaseValid() {
+    return true;
+  }
+
+  @Override
   public int memberCount() {
     return 1;
   }
@@ -38,7 +43,7 @@ public final class LocalNode implements ClusterState {
   }
 
   @Override
-  public void onMembershipChange(Runnable listener) {
+  public void onSharesChanged(Runnable listener) {
   }
 
   @Override

@@ -1,5 +1,6 @@
 package io.keepgate.config;
 
+import java.time.Duration;
 import java.util.List;
 
 /**
@@ -12,9 +13,12 @@ import java.util.List;
  * @param port                 member port
  * @param members              static members ({@code host:port}) to join
  * @param kubernetesServiceDns headless service for Kubernetes DNS discovery; replaces {@code members}
+ * @param lease                how long a member's hold on its budget shares lasts without renewal: the
+ *                             survivors of a frozen or partitioned member take its share over this
+ *                             long (plus 3 s) after it left their view
  */
-public record ClusterConfig(
-    boolean enabled, String name, String host, int port, List<Endpoint> members, String kubernetesServiceDns) {
+public record ClusterConfig(boolean enabled, String name, String host, int port, List<Endpoint> members,
+    String kubernetesServiceDns, Duration lease) {
 
   /** {@value}. */
   public static final boolean DEFAULT_ENABLED = false;
@@ -24,6 +28,8 @@ public record ClusterConfig(
   public static final String DEFAULT_HOST = "";
   /** {@value}. */
   public static final int DEFAULT_PORT = 5701;
+  /** 15 s: a frozen member's sockets stay open at the backend; most freezes (GC, node pressure) end sooner. */
+  public static final Duration DEFAULT_LEASE = Duration.ofSeconds(15);
 
   public ClusterConfig {
     members = List.copyOf(members);

@@ -395,7 +395,7 @@ public final class ConfigLoader {
   }
 
   private static ClusterConfig readCluster(Reader r) {
-    r.checkKeys("enabled", "name", "host", "port", "members", "kubernetes");
+    r.checkKeys("enabled", "name", "host", "port", "members", "kubernetes", "leaseMs");
     boolean enabled = r.bool("enabled", ClusterConfig.DEFAULT_ENABLED);
     String name = r.string("name", ClusterConfig.DEFAULT_NAME);
     if (!NAME.matcher(name).matches()) {
@@ -421,7 +421,11 @@ public final class ConfigLoader {
     if (enabled && members.isEmpty() && serviceDns.isEmpty() && (items == null || items.isEmpty())) {
       r.problem("members", "[] (expected: members, or kubernetes.serviceDns, when the cluster is enabled)");
     }
-    return new ClusterConfig(enabled, name, host, port, members, serviceDns);
+    Duration lease = r.duration("leaseMs", ClusterConfig.DEFAULT_LEASE, true);
+    if (lease.compareTo(Duration.ofSeconds(1)) < 0) {
+      r.problem("leaseMs", lease.toMillis() + " (expected: >= 1000, several lease renewals of 250 ms)");
+    }
+    return new ClusterConfig(enabled, name, host, port, members, serviceDns, lease);
   }
 
 
@@ -500,7 +504,8 @@ public final class ConfigLoader {
         .put("host", c.host())
         .put("port", c.port())
         .put("members", new JsonArray(c.members().stream().map(m -> (Object) m.toString()).toList()))
-        .put("kubernetes", new JsonObject().put("serviceDns", c.kubernetesServiceDns()));
+        .put("kubernetes", new JsonObject().put("serviceDns", c.kubernetesServiceDns()))
+        .put("leaseMs", c.lease().toMillis());
   }
 
   // ---------------------------------------------------------------------------------------------

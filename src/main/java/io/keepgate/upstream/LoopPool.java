@@ -125,6 +125,9 @@ public final class LoopPool implements LoopTimers.Sweeper, PoolGauges {
     if (closed || !endpoint.health().healthy()) {
       return null;
     }
+    if (endpoint.budgetLapsed()) {
+      retireIdleOverBudget(); // resumed after a freeze, or cut off: the others may hold our share now
+    }
     long now = loop.now();
     UpstreamConnection connection;
     while ((connection = idle.pollFirst()) != null) {
@@ -427,12 +430,18 @@ public final class LoopPool implements LoopTimers.Sweeper, PoolGauges {
 
   /** This node's share shrank: retire idle connections, least recently used first, until it fits. Any thread. */
   void shedOverBudget() {
-    loop.run(() -> {
-      while (endpoint.overBudget() && !idle.isEmpty()) {
-        idle.pollLast().close(CloseReason.BUDGET);
-      }
+    loop.run(this::retireIdleOverBudget);
+  }
+
+  private void retireIdleOverBudget() {
+    boolean retired = false;
+    while (endpoint.overBudget() && !idle.isEmpty()) {
+      idle.pollLast().close(CloseReason.BUDGET);
+      retired = true;
+    }
+    if (retired) {
       publishGauges();
-    });
+    }
   }
 
   /** The endpoint was ejected: idle connections close, waiters are told (they try another endpoint). Any thread. */

@@ -1,6 +1,5 @@
 package io.keepgate.upstream;
 
-import io.keepgate.cluster.ClusterState;
 import io.keepgate.config.UpstreamConfig;
 import io.keepgate.health.EndpointHealth;
 import io.vertx.core.http.HttpClientAgent;
@@ -18,11 +17,11 @@ public final class Upstream {
   private final UpstreamConfig config;
   private final List<UpstreamEndpoint> endpoints;
   private final LoadBalancer balancer;
-  private final ConnectionPermits budget;
+  private final BudgetShare budget;
   /** Vert.x's HTTP client, for health probes only: the data plane never uses it. */
   private final HttpClientAgent probes;
 
-  Upstream(UpstreamConfig config, List<UpstreamEndpoint> endpoints, LoadBalancer balancer, ConnectionPermits budget,
+  Upstream(UpstreamConfig config, List<UpstreamEndpoint> endpoints, LoadBalancer balancer, BudgetShare budget,
       HttpClientAgent probes) {
     this.config = config;
     this.endpoints = List.copyOf(endpoints);
@@ -66,7 +65,7 @@ public final class Upstream {
 
   /** This node's share of {@code maxConnectionsTotal}, or -1 when the upstream has no budget. */
   public int budgetShare() {
-    return budget == ConnectionPermits.UNLIMITED ? -1 : budget.limit();
+    return budget.limited() ? budget.limit() : -1;
   }
 
   /** Connections this node holds to the upstream, counted against its share. */
@@ -80,9 +79,9 @@ public final class Upstream {
     endpoint.pool(loopIndex).connectDedicated(onConnected, onFailed);
   }
 
-  void resplitBudget(ClusterState cluster) {
-    int total = config.pool().maxConnectionsTotal();
-    if (total > 0 && budget.setLimit(cluster.shareOf(total))) {
+  /** The cluster's split or this node's lease changed: takes the new share, shedding idle connections over it. */
+  void resplitBudget() {
+    if (budget.resplit()) {
       endpoints.forEach(UpstreamEndpoint::shedOverBudget);
     }
   }

@@ -27,14 +27,14 @@ public final class UpstreamEndpoint {
   private final EndpointStats stats;
   private final EndpointHealth health;
   private final ConnectionPermits permits;
-  private final ConnectionPermits budget;
+  private final BudgetShare budget;
   private final List<LoopPool> pools = new ArrayList<>();
   private final AtomicInteger queued = new AtomicInteger();
   private final AtomicInteger emptyPools = new AtomicInteger();
   private final AtomicInteger starvingPools = new AtomicInteger();
 
   UpstreamEndpoint(UpstreamConfig config, Endpoint address, EndpointStats stats, EndpointHealth health,
-      ConnectionPermits budget, List<Loop> loops, BiFunction<UpstreamEndpoint, Loop, Connector> connectors) {
+      BudgetShare budget, List<Loop> loops, BiFunction<UpstreamEndpoint, Loop, Connector> connectors) {
     this.config = config;
     this.address = address;
     this.stats = stats;
@@ -114,6 +114,11 @@ public final class UpstreamEndpoint {
 
   boolean overBudget() {
     return budget.over();
+  }
+
+  /** Whether this node's lease on its budget shares has lapsed (the share is at the floor now). */
+  boolean budgetLapsed() {
+    return budget.lapsed();
   }
 
   /** A request joins the pending queue, unless {@code maxPendingRequests} already wait. */

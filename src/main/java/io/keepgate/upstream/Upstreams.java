@@ -70,8 +70,7 @@ public final class Upstreams {
     boolean epoll = vertx.isNativeTransportEnabled();
     HttpClientAgent probes = vertx.createHttpClient(probeOptions(config));
     int total = config.pool().maxConnectionsTotal();
-    ConnectionPermits budget = total > 0
-        ? new ConnectionPermits(environment.cluster().shareOf(total)) : ConnectionPermits.UNLIMITED;
+    BudgetShare budget = BudgetShare.of(total, environment.cluster());
     List<UpstreamEndpoint> endpoints = new ArrayList<>();
     for (Endpoint address : config.endpoints()) {
       EndpointHealth health = new EndpointHealth(config.name(), address, config.healthCheck(), environment.cluster());
@@ -103,10 +102,10 @@ public final class Upstreams {
     return CompletableFuture.allOf(retired.stream().map(Upstream::close).toArray(CompletableFuture[]::new));
   }
 
-  /** After a membership change: every budget takes its new share; pools over it shed idle connections. */
-  public void resplitBudgets(ClusterState cluster) {
+  /** After the cluster's shares changed: every budget takes its new share; pools over it shed idle connections. */
+  public void resplitBudgets() {
     for (Upstream upstream : byName.values()) {
-      upstream.resplitBudget(cluster);
+      upstream.resplitBudget();
     }
   }
 

@@ -102,7 +102,8 @@ class ConfigLoaderTest {
     assertEquals(new AdminConfig(AdminConfig.DEFAULT_HOST, AdminConfig.DEFAULT_PORT), config.admin());
     assertEquals(new AccessLogConfig(AccessLogConfig.DEFAULT_ENABLED), config.accessLog());
     assertEquals(new ClusterConfig(ClusterConfig.DEFAULT_ENABLED, ClusterConfig.DEFAULT_NAME,
-        ClusterConfig.DEFAULT_HOST, ClusterConfig.DEFAULT_PORT, List.of(), ""), config.cluster());
+        ClusterConfig.DEFAULT_HOST, ClusterConfig.DEFAULT_PORT, List.of(), "", ClusterConfig.DEFAULT_LEASE),
+        config.cluster());
 
     UpstreamConfig upstream = config.upstreams().get(0);
     assertEquals(new UpstreamConfig("api", List.of(new Endpoint("127.0.0.1", 9001)),
@@ -142,7 +143,8 @@ class ConfigLoaderTest {
     assertEquals(new RouteConfig("api-v1",
         new RouteConfig.Match("api.example.com", "/v1/", Set.of("GET", "POST")), "api", "/v1", ""),
         config.routes().get(0));
-    assertEquals(new ClusterConfig(false, "keepgate", "", 5701, List.of(new Endpoint("127.0.0.1", 5701)), ""), config.cluster());
+    assertEquals(new ClusterConfig(false, "keepgate", "", 5701, List.of(new Endpoint("127.0.0.1", 5701)), "",
+        ClusterConfig.DEFAULT_LEASE), config.cluster());
   }
 
   @Test
@@ -575,6 +577,14 @@ class ConfigLoaderTest {
     assertEquals(List.of(new Endpoint("10.0.0.1", 5701)),
         valid(json("{'cluster':{'enabled':true,'members':['10.0.0.1:5701']}}")).cluster().members());
     assertTrue(valid(json("{'cluster':{'enabled':true,'kubernetes':{'serviceDns':'kg-hz'}}}")).cluster().enabled());
+  }
+
+  @Test
+  void aClusterLeaseOutlastsSeveralRenewals() {
+    assertProblems(json("{'cluster':{'leaseMs':500}}"),
+        "cluster.leaseMs: 500 (expected: >= 1000, several lease renewals of 250 ms)");
+    assertProblems(json("{'cluster':{'leaseMs':0}}"), "cluster.leaseMs: 0 (expected: > 0)");
+    assertEquals(Duration.ofSeconds(4), valid(json("{'cluster':{'leaseMs':4000}}")).cluster().lease());
   }
 
   @Test

@@ -20,8 +20,6 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -90,10 +88,10 @@ class ResourceLimitsIT {
           }
           Await.equal("every stalled request reached the backend", Duration.ofSeconds(60), clients, backend::requests);
           Await.until("the stalled responses filled their buffers", Duration.ofSeconds(30),
-              () -> metric(gateway, "keepgate_direct_memory_used_bytes") > 0);
+              () -> gateway.metric("keepgate_direct_memory_used_bytes") > 0);
 
-          double heap = metric(gateway, "jvm_memory_used_bytes", "area=\"heap\"");
-          double direct = metric(gateway, "keepgate_direct_memory_used_bytes");
+          double heap = gateway.metric("jvm_memory_used_bytes", "area=\"heap\"");
+          double direct = gateway.metric("keepgate_direct_memory_used_bytes");
           long bound = clients * (buffer + 64 * 1024L) + 32 * MIB;
           System.out.printf("%d stalled clients: heap %.1f MiB, direct %.1f MiB (bound %d MiB)%n", clients,
               heap / MIB, direct / MIB, bound / MIB);
@@ -104,7 +102,7 @@ class ResourceLimitsIT {
           assertEquals(200, get(gateway.proxyPort(), "/small").status(), "another client is served");
 
           Await.until("the stalled exchanges were dropped after sendTimeoutMs", Duration.ofSeconds(60),
-              () -> metric(gateway, "keepgate_client_send_timeouts_total") >= clients);
+              () -> gateway.metric("keepgate_client_send_timeouts_total") >= clients);
           Await.until("their upstream connections were closed, not pooled", Duration.ofSeconds(30),
               () -> backend.open() <= 1);
         } finally {
@@ -131,16 +129,16 @@ class ResourceLimitsIT {
             held.add(new Socket("127.0.0.1", gateway.proxyPort()));
           }
           Await.until("ten connections open", Duration.ofSeconds(10),
-              () -> metric(gateway, "keepgate_client_connections") == 10);
+              () -> gateway.metric("keepgate_client_connections") == 10);
           try (RawClient eleventh = new RawClient(gateway.proxyPort())) {
             RawClient.Response refused = eleventh.readResponse();
             assertEquals(503, refused.status());
             assertEquals("too many connections\n", refused.body());
             assertTrue(eleventh.closedByServer());
           }
-          assertEquals(1.0, metric(gateway, "keepgate_client_connections_refused_total", "reason=\"max_connections\""));
+          assertEquals(1.0, gateway.metric("keepgate_client_connections_refused_total", "reason=\"max_connections\""));
           held.remove(0).close();
-          Await.until("a place freed", Duration.ofSeconds(10), () -> metric(gateway, "keepgate_client_connections") == 9);
+          Await.until("a place freed", Duration.ofSeconds(10), () -> gateway.metric("keepgate_client_connections") == 9);
           assertEquals(200, get(gateway.proxyPort(), "/small").status());
         } finally {
           for (Socket socket : held) {
@@ -166,11 +164,11 @@ class ResourceLimitsIT {
             }
           }
           Await.until("connections beyond the descriptors' share are refused", Duration.ofSeconds(30),
-              () -> metric(gateway, "keepgate_client_connections_refused_total", "reason=\"file_descriptors\"") > 0);
+              () -> gateway.metric("keepgate_client_connections_refused_total", "reason=\"file_descriptors\"") > 0);
           for (int i = 0; i < 5; i++) {
             assertEquals(200, gateway.admin("/health/live").statusCode(), "liveness answers during the flood");
           }
-          assertEquals(0.0, metric(gateway, "keepgate_config_reloads_total", "result=\"rejected\""),
+          assertEquals(0.0, gateway.metric("keepgate_config_reloads_total", "result=\"rejected\""),
               "the config file was never taken for an invalid one");
         } finally {
           for (Socket socket : flood) {
@@ -195,28 +193,6 @@ class ResourceLimitsIT {
     try (RawClient client = new RawClient(port)) {
       client.send("GET " + path + " HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n");
       return client.readResponse();
-    }
-  }
-
-  /** The sum of a Prometheus sample over the label fragments given, from the gateway's /metrics; 0 when absent. */
-  private static double metric(GatewayProcess gateway, String name, String... labelFragments) {
-    try {
-      String text = gateway.admin("/metrics").body();
-      double sum = 0;
-      Matcher m = Pattern.compile("(?m)^" + Pattern.quote(name) + "(\\{[^}]*\\})? (\\S+)$").matcher(text);
-      outer:
-      while (m.find()) {
-        String labels = m.group(1) == null ? "" : m.group(1);
-        for (String fragment : labelFragments) {
-          if (!labels.contains(fragment)) {
-            continue outer;
-          }
-        }
-        sum += Double.parseDouble(m.group(2));
-      }
-      return sum;
-    } catch (IOException | InterruptedException e) {
-      throw new AssertionError(e);
     }
   }
 }

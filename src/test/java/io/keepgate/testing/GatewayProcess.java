@@ -58,12 +58,14 @@ public final class GatewayProcess implements AutoCloseable {
   private final Path stdoutFile;
   private final Path stderrFile;
   private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+  private final String adminHost;
   private int proxyPort = -1;
   private int adminPort = -1;
 
-  private GatewayProcess(Process process, Path dir) {
+  private GatewayProcess(Process process, Path dir, String adminHost) {
     this.process = process;
     this.dir = dir;
+    this.adminHost = adminHost;
     this.stdoutFile = dir.resolve("stdout.log");
     this.stderrFile = dir.resolve("stderr.log");
   }
@@ -82,10 +84,29 @@ public final class GatewayProcess implements AutoCloseable {
    * and waits until it serves (readiness 200).
    */
   public static GatewayProcess start(JsonObject config, String... jvmArgs) throws IOException {
+    return startWith(List.of(), "127.0.0.1", config, jvmArgs);
+  }
+
+  /**
+   * As {@link #start(JsonObject, String...)}, inside network namespace {@code namespace}
+   * ({@code ip netns exec}, which keeps the process id, so signals reach the JVM), with the
+   * proxy and admin listeners bound to {@code address} there.
+   */
+  public static GatewayProcess startInNamespace(String namespace, String address, JsonObject config,
+      String... jvmArgs) throws IOException {
+    JsonObject bound = config.copy();
+    bound.getJsonObject("server").put("host", address);
+    bound.put("admin", new JsonObject().put("host", address).put("port", 0));
+    return startWith(List.of("ip", "netns", "exec", namespace), address, bound, jvmArgs);
+  }
+
+  private static GatewayProcess startWith(List<String> prefix, String adminHost, JsonObject config, String... jvmArgs)
+      throws IOException {
     Path dir = Files.createTempDirectory("keepgate-process");
     Path configFile = dir.resolve("keepgate.json");
     Files.writeString(configFile, config.encodePrettily());
-    GatewayProcess gateway = launch(dir, List.of(jvmArgs), List.of("--config", configFile.toString()), Map.of());
+    GatewayProcess gateway = launch(dir, prefix, adminHost, List.of(jvmArgs),
+        List.of("--config", configFile.toString()), Map.of());
     try {
       return gateway.awaitReady(DEFAULT_START_TIMEOUT);
     } catch (RuntimeException | Error e) {
@@ -113,7 +134,7 @@ public final class GatewayProcess implements AutoCloseable {
     Path dir = Files.createTempDirectory("keepgate-process");
     Path configFile = dir.resolve("keepgate.json");
     Files.writeString(configFile, config.encodePrettily());
-    GatewayProcess gateway = launch(dir, List.of("prlimit", "--nofile=" + openFiles + ":" + openFiles),
+    GatewayProcess gateway = launch(dir, List.of("prlimit", "--nofile=" + openFiles + ":" + openFiles), "127.0.0.1",
         List.of(jvmArgs), List.of("--config", configFile.toString()), Map.of());
     try {
       return gateway.awaitReady(DEFAULT_START_TIMEOUT);
@@ -125,11 +146,11 @@ public final class GatewayProcess implements AutoCloseable {
 
   private static GatewayProcess launch(Path dir, List<String> jvmArgs, List<String> args, Map<String, String> env)
       throws IOException {
-    return launch(dir, List.of(), jvmArgs, args, env);
+    return launch(dir, List.of(), "127.0.0.1", jvmArgs, args, env);
   }
 
-  private static GatewayProcess launch(Path dir, List<String> prefix, List<String> jvmArgs, List<String> args,
-      Map<String, String> env) throws IOException {
+  private static GatewayProcess launch(Path dir, List<String> prefix, String adminHost, List<String> jvmArgs,
+      List<String> args, Map<String, String> env) throws IOException {
     List<String> command = new ArrayList<>(prefix);
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     command.add("-Dio.netty.leakDetection.level=paranoid"); // a LEAK report fails the test: see close()
@@ -143,7 +164,7 @@ public final class GatewayProcess implements AutoCloseable {
         .redirectError(dir.resolve("stderr.log").toFile());
     builder.environment().remove("KEEPGATE_CONFIG");
     builder.environment().putAll(env);
-    return new GatewayProcess(builder.start(), dir);
+    return new GatewayProcess(builder.start(), dir, adminHost);
   }
 
   /** Runs {@code java -jar keepgate.jar args} to completion (killed and failed after {@code timeout}). */
@@ -235,8 +256,33 @@ public final class GatewayProcess implements AutoCloseable {
 
   /** GET on the admin listener. */
   public HttpResponse<String> admin(String path) throws IOException, InterruptedException {
-    return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + adminPort + path))
+    return http.send(HttpRequest.newBuilder(URI.create("http://" + adminHost + ":" + adminPort + path))
         .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  /** The sum of a Prometheus sample over the label fragments given, from {@code /metrics}; 0 when absent. */
+  public double metric(String name, String... labelFragments) {
+    try {
+      String text = admin("/metrics").body();
+      double sum = 0;
+      Matcher m = Pattern.compile("(?m)^" + Pattern.quote(name) + "(\\{[^}]*\\})? (\\S+)$").matcher(text);
+      outer:
+      while (m.find()) {
+        String labels = m.group(1) == null ? "" : m.group(1);
+        for (String fragment : labelFragments) {
+          if (!labels.contains(fragment)) {
+            continue outer;
+          }
+        }
+        sum += Double.parseDouble(m.group(2));
+      }
+      return sum;
+    } catch (IOException e) {
+      throw new AssertionError(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new AssertionError("interrupted", e);
+    }
   }
 
   /** The status of {@code GET /health/ready}, or -1 when the admin port does not answer (not bound, or closed). */

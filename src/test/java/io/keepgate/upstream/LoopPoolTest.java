@@ -175,11 +175,36 @@ class LoopPoolTest {
     f.pool().recycle(oldest, -1);
     f.pool().recycle(middle, -1);
     f.pool().recycle(newest, -1);
-    assertTrue(f.budget.setLimit(1));
+    f.cluster.share = 1;
+    assertTrue(f.budget.resplit());
     f.endpoint.shedOverBudget();
     assertEquals(2, f.closed(CloseReason.BUDGET));
     assertSame(newest, acquire(f.pool()).leased, "the most recently used one stays");
     assertFalse(oldest.channel().isOpen());
+  }
+
+  @Test
+  void aNodeWhoseLeaseLapsedRetiresWhatIsOverTheFloorBeforeItUsesAPooledConnection() throws Exception {
+    PoolFixture f = new PoolFixture(1, "{\"name\":\"up\",\"endpoints\":[\"b:1\"],\"pool\":{\"maxConnectionsTotal\":6}}", 3);
+    for (int i = 0; i < 3; i++) {
+      acquire(f.pool());
+    }
+    List<UpstreamConnection> connections = List.of(f.completeConnect(), f.completeConnect(), f.completeConnect());
+    connections.forEach(c -> f.pool().recycle(c, -1));
+
+    f.cluster.leaseValid = false; // frozen past the lease: no update from the cluster has reached the pools yet
+    Recorder first = acquire(f.pool());
+    assertSame(connections.get(2), first.leased, "the most recently used connection serves");
+    assertEquals(2, f.closed(CloseReason.BUDGET), "the two over the floor closed before it was used");
+    assertEquals(1, f.budget.limit());
+    Recorder second = acquire(f.pool());
+    assertNull(second.leased, "nothing is opened beyond the floor");
+    assertTrue(f.connects.isEmpty(), "no connect was asked for");
+
+    f.cluster.leaseValid = true; // renewed: the cluster's update reaches the budget
+    f.budget.resplit();
+    f.pool().recycle(first.leased, -1);
+    assertSame(connections.get(2), second.leased, "the waiter gets the released connection");
   }
 
   @Test

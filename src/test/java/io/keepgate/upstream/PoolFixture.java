@@ -1,5 +1,6 @@
 package io.keepgate.upstream;
 
+import io.keepgate.cluster.ClusterState;
 import io.keepgate.cluster.LocalNode;
 import io.keepgate.config.ConfigLoader;
 import io.keepgate.config.UpstreamConfig;
@@ -13,6 +14,8 @@ import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Supplier;
+import io.vertx.core.json.JsonObject;
 
 /**
  * An endpoint with its loop pools and no sockets: virtual time ({@link #advance}), hand-fired
@@ -27,7 +30,8 @@ final class PoolFixture {
   final ArrayDeque<LoopPool> connects = new ArrayDeque<>();
   final List<EmbeddedChannel> channels = new ArrayList<>();
   final UpstreamEndpoint endpoint;
-  final ConnectionPermits budget;
+  final SettableCluster cluster = new SettableCluster();
+  final BudgetShare budget;
 
   /** @param upstreamJson the upstream object, e.g. {@code {"name":"up","endpoints":["h:1"],"pool":{...}}} */
   PoolFixture(int loopCount, String upstreamJson, int budgetLimit) throws Exception {
@@ -35,7 +39,8 @@ final class PoolFixture {
     for (int i = 0; i < loopCount; i++) {
       loops.add(new Loop(i, new EmbeddedChannel().eventLoop(), new LoopTimers(ticker)));
     }
-    budget = budgetLimit > 0 ? new ConnectionPermits(budgetLimit) : ConnectionPermits.UNLIMITED;
+    cluster.share = budgetLimit;
+    budget = BudgetShare.of(budgetLimit, cluster);
     EndpointHealth health = new EndpointHealth(config.name(), config.endpoints().get(0), config.healthCheck(),
         new LocalNode());
     endpoint = new UpstreamEndpoint(config, config.endpoints().get(0), new EndpointStats(), health, budget, loops,
@@ -108,5 +113,51 @@ final class PoolFixture {
       }
       this.failure = failure;
     }
+  }
+
+  /** A cluster whose split of the budget and whose lease the test sets; nothing else is shared. */
+  static final class SettableCluster implements ClusterState {
+    volatile int share;
+    volatile boolean leaseValid = true;
+
+    @Override
+    public int shareOf(int total) {
+      return leaseValid ? share : Math.min(total, 1);
+    }
+
+    @Override
+    public boolean leaseValid() {
+      return leaseValid;
+    }
+
+    @Override
+    public int memberCount() {
+      return 1;
+    }
+
+    @Override
+    public boolean ownsProbe(String upstream, String endpoint) {
+      return true;
+    }
+
+    @Override
+    public void publishHealth(String upstream, String endpoint, boolean healthy) {}
+
+    @Override
+    public void onHealth(HealthListener listener) {}
+
+    @Override
+    public void onSharesChanged(Runnable listener) {}
+
+    @Override
+    public void publishPoolsPeriodically(Supplier<JsonObject> snapshot) {}
+
+    @Override
+    public JsonObject view() {
+      return new JsonObject();
+    }
+
+    @Override
+    public void leave() {}
   }
 }
