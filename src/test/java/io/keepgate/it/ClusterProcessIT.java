@@ -75,7 +75,7 @@ class ClusterProcessIT {
   }
 
   /** Samples the backend's open connections every 2 ms until the test ends; returns the highest seen. */
-  private AtomicInteger sampleOpenConnections() {
+  static AtomicInteger sampleOpenConnections(ExecutorService load, AtomicBoolean loading, CountingBackend backend) {
     AtomicInteger maxOpen = new AtomicInteger();
     load.submit(() -> {
       while (loading.get()) {
@@ -88,7 +88,7 @@ class ClusterProcessIT {
   }
 
   /** Every member as {@code node} sees it, with its snapshot: only members whose pools and configVersion are there. */
-  private static long membersWithSnapshots(GatewayProcess node) {
+  static long membersWithSnapshots(GatewayProcess node) {
     try {
       JsonArray members = new JsonObject(node.admin("/admin/cluster").body()).getJsonArray("members");
       return members.stream().map(JsonObject.class::cast)
@@ -98,7 +98,7 @@ class ClusterProcessIT {
     }
   }
 
-  private static int members(GatewayProcess node) {
+  static int members(GatewayProcess node) {
     try {
       return new JsonObject(node.admin("/admin/cluster").body()).getJsonArray("members").size();
     } catch (Exception e) {
@@ -106,7 +106,7 @@ class ClusterProcessIT {
     }
   }
 
-  private static int share(GatewayProcess node) {
+  static int share(GatewayProcess node) {
     try {
       return new JsonObject(node.admin("/admin/pools").body()).getJsonObject("upstreams").getJsonObject("up")
           .getJsonObject("budget").getInteger("share");
@@ -116,13 +116,14 @@ class ClusterProcessIT {
   }
 
   /** Four clients per node sending keep-alive requests until stopped; returns the slowest response. */
-  private AtomicLong loadEveryNode(List<GatewayProcess> targets, AtomicInteger failures) {
+  static AtomicLong loadEveryNode(ExecutorService load, AtomicBoolean loading, List<GatewayProcess> targets,
+      AtomicInteger failures) {
     AtomicLong slowestMillis = new AtomicLong();
     for (GatewayProcess node : targets) {
       for (int c = 0; c < 4; c++) {
         load.submit(() -> {
           while (loading.get()) {
-            try (RawClient client = new RawClient(node.proxyPort())) {
+            try (RawClient client = new RawClient(node.host(), node.proxyPort())) {
               client.timeout(30_000);
               for (int i = 0; i < 20 && loading.get(); i++) {
                 long start = System.nanoTime();
@@ -151,9 +152,9 @@ class ClusterProcessIT {
     backend = CountingBackend.start();
     backend.handler(request -> backend.vertx().setTimer(5, id -> request.response().end("ok")));
     startNodes(backend, 3, BUDGET, 15_000);
-    AtomicInteger maxOpen = sampleOpenConnections();
+    AtomicInteger maxOpen = sampleOpenConnections(load, loading, backend);
     AtomicInteger failures = new AtomicInteger();
-    loadEveryNode(nodes, failures);
+    loadEveryNode(load, loading, nodes, failures);
     Await.until("every node at work", Duration.ofSeconds(10), () -> backend.requests() > 300);
     assertEquals(List.of(2, 2, 2), nodes.stream().map(ClusterProcessIT::share).toList());
 
@@ -177,7 +178,7 @@ class ClusterProcessIT {
     backend = CountingBackend.start();
     startNodes(backend, 3, BUDGET, 15_000);
     AtomicInteger failures = new AtomicInteger();
-    AtomicLong slowest = loadEveryNode(nodes.subList(0, 2), failures);
+    AtomicLong slowest = loadEveryNode(load, loading, nodes.subList(0, 2), failures);
     Await.until("load running", Duration.ofSeconds(10), () -> backend.requests() > 200);
     slowest.set(0);
 
@@ -209,9 +210,9 @@ class ClusterProcessIT {
     backend = CountingBackend.start();
     backend.handler(request -> backend.vertx().setTimer(5, id -> request.response().end("ok")));
     startNodes(backend, 2, budget, 3_000);
-    AtomicInteger maxOpen = sampleOpenConnections();
+    AtomicInteger maxOpen = sampleOpenConnections(load, loading, backend);
     AtomicInteger failures = new AtomicInteger();
-    loadEveryNode(nodes, failures);
+    loadEveryNode(load, loading, nodes, failures);
     GatewayProcess survivor = nodes.get(0);
     GatewayProcess frozen = nodes.get(1);
     Await.until("both nodes use their share of 4", Duration.ofSeconds(20), () -> backend.open() == budget);

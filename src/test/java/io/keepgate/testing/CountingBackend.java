@@ -11,7 +11,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * A real HTTP backend on 127.0.0.1, port 0, that counts what a user would check at the backend:
+ * A real HTTP backend on 127.0.0.1 (or a given address), port 0, that counts what a user would check at the backend:
  * TCP connections accepted (used or not), connections open now, requests served, and the client ports seen.
  * The default handler answers 200 "ok"; tests swap in their own.
  */
@@ -24,12 +24,15 @@ public final class CountingBackend implements AutoCloseable {
   private final Set<Integer> clientPorts = ConcurrentHashMap.newKeySet();
   private volatile Handler<HttpServerRequest> handler = r -> r.response().end("ok");
 
-  private CountingBackend(Vertx vertx, HttpServerOptions options, int port) throws Exception {
+  private final String host;
+
+  private CountingBackend(Vertx vertx, HttpServerOptions options, String host, int port) throws Exception {
     this.vertx = vertx;
     // h2c off: with it on, Vert.x waits for a connection's first bytes (to tell HTTP/1 from the h2c
     // preface) before it calls the connection handler, and a connection keepgate opened and closed
     // unused would never be counted
-    options.setHost("127.0.0.1").setPort(port).setHttp2ClearTextEnabled(false);
+    this.host = host;
+    options.setHost(host).setPort(port).setHttp2ClearTextEnabled(false);
     this.server = vertx.createHttpServer(options)
         .connectionHandler(conn -> {
           accepted.incrementAndGet();
@@ -50,12 +53,17 @@ public final class CountingBackend implements AutoCloseable {
 
   /** A backend on a free port, with these server options (their port is ignored). */
   public static CountingBackend start(HttpServerOptions options) throws Exception {
-    return new CountingBackend(Vertx.vertx(), options, 0);
+    return new CountingBackend(Vertx.vertx(), options, "127.0.0.1", 0);
+  }
+
+  /** A backend on a free port of {@code host}, e.g. an address test network namespaces reach. */
+  public static CountingBackend startOn(String host) throws Exception {
+    return new CountingBackend(Vertx.vertx(), new HttpServerOptions(), host, 0);
   }
 
   /** A backend on a given port, e.g. to bring a "crashed" endpoint back. */
   public static CountingBackend startOnPort(int port) throws Exception {
-    return new CountingBackend(Vertx.vertx(), new HttpServerOptions(), port);
+    return new CountingBackend(Vertx.vertx(), new HttpServerOptions(), "127.0.0.1", port);
   }
 
   public CountingBackend handler(Handler<HttpServerRequest> handler) {
@@ -72,7 +80,7 @@ public final class CountingBackend implements AutoCloseable {
   }
 
   public String endpoint() {
-    return "127.0.0.1:" + port();
+    return host + ":" + port();
   }
 
   /** TCP connections accepted since start. */

@@ -207,6 +207,11 @@ public final class GatewayProcess implements AutoCloseable {
     }
   }
 
+  /** The address the proxy and admin listeners are reached on: 127.0.0.1, or the namespace address. */
+  public String host() {
+    return adminHost;
+  }
+
   public int proxyPort() {
     return proxyPort;
   }

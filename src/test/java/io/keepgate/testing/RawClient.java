@@ -18,7 +18,11 @@ public final class RawClient implements AutoCloseable {
   private final OutputStream out;
 
   public RawClient(int port) throws IOException {
-    socket = new Socket("127.0.0.1", port);
+    this("127.0.0.1", port);
+  }
+
+  public RawClient(String host, int port) throws IOException {
+    socket = new Socket(host, port);
     socket.setSoTimeout(10_000);
     socket.setTcpNoDelay(true); // small writes leave as written: tests split requests on purpose
     in = socket.getInputStream();

@@ -12,19 +12,23 @@ import org.junit.jupiter.api.Assumptions;
 
 /**
  * A test host in its own network namespace, reached from this one over a veth pair with addresses
- * from 198.18.0.0/15 (reserved for network tests; traffic never leaves this machine). It can
- * run a {@link NamespaceBackend} and be blackholed: every packet to it dropped, so no FIN or RST
- * is ever sent, as when a host loses power. Needs root, iproute2 and iptables; {@link #close}
- * removes the namespace, its veth pair and its processes even after a failed test.
+ * from 198.18.0.0/15 (reserved for network tests; traffic never leaves this machine); its default
+ * route leads back here, so it reaches any address of this namespace. It can run a
+ * {@link NamespaceBackend}, be blackholed (every packet to it dropped, so no FIN or RST is ever
+ * sent, as when a host loses power), be {@link #link linked} to another test host, and take
+ * {@link #iptables} rules of its own. Needs root, iproute2 and iptables; {@link #close} removes the
+ * namespace, its veth pairs and its processes even after a failed test.
  */
 public final class TestNetwork implements AutoCloseable {
+  private final int id;
   private final String namespace;
   private final String hostInterface;
   private final String hostAddress;
   private final String peerAddress;
   private final List<Process> processes = new ArrayList<>();
 
-  private TestNetwork(String namespace, String hostInterface, String hostAddress, String peerAddress) {
+  private TestNetwork(int id, String namespace, String hostInterface, String hostAddress, String peerAddress) {
+    this.id = id;
     this.namespace = namespace;
     this.hostInterface = hostInterface;
     this.hostAddress = hostAddress;
@@ -48,7 +52,7 @@ public final class TestNetwork implements AutoCloseable {
     int subnet = id % 256;
     int block = (id / 256) % 64 * 4;
     String third = String.valueOf(subnet);
-    TestNetwork network = new TestNetwork("kgtest" + id, "kgh" + id,
+    TestNetwork network = new TestNetwork(id, "kgtest" + id, "kgh" + id,
         "198.18." + third + "." + (block + 1), "198.18." + third + "." + (block + 2));
     network.setUp("kgn" + id);
     return network;
@@ -63,6 +67,47 @@ public final class TestNetwork implements AutoCloseable {
     run(true, "ip", "netns", "exec", namespace, "ip", "addr", "add", peerAddress + "/30", "dev", peerInterface);
     run(true, "ip", "netns", "exec", namespace, "ip", "link", "set", peerInterface, "up");
     run(true, "ip", "netns", "exec", namespace, "ip", "link", "set", "lo", "up");
+    run(true, "ip", "netns", "exec", namespace, "ip", "route", "add", "default", "via", hostAddress);
+  }
+
+  /** A direct link between two test hosts: this end's address and the other's. */
+  public record Link(String address, String otherAddress) {}
+
+  /**
+   * Connects this test host to {@code other} with a veth pair of their own (a /30 from
+   * 198.19.0.0/16), so their traffic never passes through this namespace.
+   */
+  public Link link(TestNetwork other) throws Exception {
+    String here = "kgl" + id;
+    String there = "kgl" + other.id;
+    String base = "198.19." + (id % 256) + "." + ((id / 256) % 64 * 4);
+    String prefix = base.substring(0, base.lastIndexOf('.') + 1);
+    int last = Integer.parseInt(base.substring(base.lastIndexOf('.') + 1));
+    Link link = new Link(prefix + (last + 1), prefix + (last + 2));
+    run(true, "ip", "link", "add", here, "netns", namespace, "type", "veth", "peer", "name", there, "netns",
+        other.namespace);
+    run(true, "ip", "netns", "exec", namespace, "ip", "addr", "add", link.address() + "/30", "dev", here);
+    run(true, "ip", "netns", "exec", namespace, "ip", "link", "set", here, "up");
+    run(true, "ip", "netns", "exec", other.namespace, "ip", "addr", "add", link.otherAddress() + "/30", "dev", there);
+    run(true, "ip", "netns", "exec", other.namespace, "ip", "link", "set", there, "up");
+    return link;
+  }
+
+  /** The namespace's name, for {@code ip netns exec}. */
+  public String namespace() {
+    return namespace;
+  }
+
+  /** This namespace's end of the veth pair to the test host: reachable from it, bound by servers it uses. */
+  public String hostAddress() {
+    return hostAddress;
+  }
+
+  /** Runs {@code iptables ARGS} inside the test host. */
+  public void iptables(String... args) throws Exception {
+    List<String> command = new ArrayList<>(List.of("ip", "netns", "exec", namespace, "iptables"));
+    command.addAll(List.of(args));
+    run(true, command.toArray(String[]::new));
   }
 
   /** The address of the test host. */
