@@ -156,6 +156,9 @@ public final class Gateway {
     state.setReady(true);
     log.info("keepgate serving proxy={}:{} admin={}:{} eventLoops={} upstreams={} routes={}", config.server().host(),
         proxyPort, config.admin().host(), adminPort, loops.size(), config.upstreams().size(), config.routes().size());
+    if (proxy.tlsPort() >= 0) {
+      log.info("keepgate serving tls={}:{}", config.server().host(), proxy.tlsPort());
+    }
   }
 
   /**
@@ -263,6 +266,11 @@ public final class Gateway {
       log.warn("vert.x close did not complete: {}", e.toString());
     }
     log.info("stopped");
+  }
+
+  /** The TLS listener's port, or -1 when {@code server.tls} is off. */
+  public int tlsPort() {
+    return proxy.tlsPort();
   }
 
   public int proxyPort() {

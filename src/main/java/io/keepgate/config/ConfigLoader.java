@@ -186,7 +186,7 @@ public final class ConfigLoader {
   private static ServerConfig readServer(Reader r) {
     r.checkKeys("host", "port", "idleTimeoutMs", "headerReadTimeoutMs", "maxHeaderBytes",
         "maxRequestLineBytes", "drainTimeoutMs", "eventLoops", "maxConnections", "sendTimeoutMs",
-        "responseBufferBytes", "socketSendBufferBytes");
+        "responseBufferBytes", "socketSendBufferBytes", "tls");
     return new ServerConfig(
         r.listenHost("host", ServerConfig.DEFAULT_HOST),
         r.integer("port", ServerConfig.DEFAULT_PORT, 0, 65535),
@@ -199,7 +199,56 @@ public final class ConfigLoader {
         r.integer("maxConnections", ServerConfig.DEFAULT_MAX_CONNECTIONS, 0, Integer.MAX_VALUE),
         r.duration("sendTimeoutMs", ServerConfig.DEFAULT_SEND_TIMEOUT, true),
         r.integer("responseBufferBytes", ServerConfig.DEFAULT_RESPONSE_BUFFER_BYTES, 4096, 16 << 20),
-        r.integer("socketSendBufferBytes", ServerConfig.DEFAULT_SOCKET_SEND_BUFFER_BYTES, 0, 64 << 20));
+        r.integer("socketSendBufferBytes", ServerConfig.DEFAULT_SOCKET_SEND_BUFFER_BYTES, 0, 64 << 20),
+        readTls(r.object("tls")));
+  }
+
+  private static final Set<String> TLS_PROTOCOLS = Set.of("TLSv1.3", "TLSv1.2");
+
+  private static TlsConfig readTls(Reader r) {
+    r.checkKeys("enabled", "port", "certificates", "protocols", "redirectCleartext");
+    boolean enabled = r.bool("enabled", false);
+    int port = r.integer("port", TlsConfig.DEFAULT_PORT, 0, 65535);
+    List<TlsConfig.CertificateFiles> certificates = new ArrayList<>();
+    r.forEachObject("certificates", c -> {
+      c.checkKeys("certFile", "keyFile");
+      Path certFile = readableFile(c, "certFile");
+      Path keyFile = readableFile(c, "keyFile");
+      certificates.add(new TlsConfig.CertificateFiles(certFile, keyFile));
+    });
+    if (enabled && certificates.isEmpty()) {
+      r.problem("certificates", "[] (expected: at least one certificate when TLS is enabled)");
+    }
+    List<String> protocols = new ArrayList<>();
+    List<Item> items = r.strings("protocols", false);
+    for (Item item : items == null ? List.of(new Item("", "TLSv1.3"), new Item("", "TLSv1.2")) : items) {
+      if (TLS_PROTOCOLS.contains(item.value())) {
+        protocols.add(item.value());
+      } else {
+        r.report(item.path(), show(item.value()) + " (expected: TLSv1.3 or TLSv1.2)");
+      }
+    }
+    if (items != null && items.isEmpty()) {
+      r.problem("protocols", "[] (expected: TLSv1.3, TLSv1.2 or both)");
+    }
+    boolean redirect = r.bool("redirectCleartext", false);
+    if (redirect && !enabled) {
+      r.problem("redirectCleartext", "true (expected: false unless server.tls.enabled: there is no TLS listener to redirect to)");
+    }
+    return new TlsConfig(enabled, port, certificates, protocols, redirect);
+  }
+
+  /** A file that must exist and be readable; reported under its key otherwise. */
+  private static Path readableFile(Reader r, String key) {
+    String value = r.requiredString(key);
+    if (value == null) {
+      return Path.of("");
+    }
+    Path file = Path.of(value);
+    if (!Files.isRegularFile(file) || !Files.isReadable(file)) {
+      r.problem(key, show(value) + " (expected: a readable file)");
+    }
+    return file;
   }
 
   private static AdminConfig readAdmin(Reader r) {
@@ -445,7 +494,8 @@ public final class ConfigLoader {
         .put("maxConnections", s.maxConnections())
         .put("sendTimeoutMs", s.sendTimeout().toMillis())
         .put("responseBufferBytes", s.responseBufferBytes())
-        .put("socketSendBufferBytes", s.socketSendBufferBytes());
+        .put("socketSendBufferBytes", s.socketSendBufferBytes())
+        .put("tls", tlsJson(s.tls()));
   }
 
   private static JsonObject upstreamJson(UpstreamConfig u) {
@@ -495,6 +545,17 @@ public final class ConfigLoader {
         .put("upstream", r.upstream())
         .put("stripPrefix", r.stripPrefix())
         .put("hostRewrite", r.hostRewrite());
+  }
+
+  /** File paths only: key material never leaves the files. */
+  private static JsonObject tlsJson(TlsConfig t) {
+    return new JsonObject()
+        .put("enabled", t.enabled())
+        .put("port", t.port())
+        .put("certificates", new JsonArray(t.certificates().stream().map(c -> (Object) new JsonObject()
+            .put("certFile", c.certFile().toString()).put("keyFile", c.keyFile().toString())).toList()))
+        .put("protocols", new JsonArray(List.copyOf(t.protocols())))
+        .put("redirectCleartext", t.redirectCleartext());
   }
 
   private static JsonObject clusterJson(ClusterConfig c) {

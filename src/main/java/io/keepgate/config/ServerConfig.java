@@ -22,6 +22,7 @@ import java.time.Duration;
  * @param socketSendBufferBytes the kernel send buffer of each client socket ({@code SO_SNDBUF}, as
  *                           NGINX's {@code listen ... sndbuf=} and HAProxy's {@code tune.sndbuf.client});
  *                           0 leaves it to the kernel's autotuning, up to {@code net.ipv4.tcp_wmem}
+ * @param tls                the TLS listener beside this one
  */
 public record ServerConfig(
     String host,
@@ -35,7 +36,8 @@ public record ServerConfig(
     int maxConnections,
     Duration sendTimeout,
     int responseBufferBytes,
-    int socketSendBufferBytes) {
+    int socketSendBufferBytes,
+    TlsConfig tls) {
 
   /** {@value}. */
   public static final String DEFAULT_HOST = "0.0.0.0";

@@ -14,8 +14,10 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.Timer;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
@@ -47,6 +49,7 @@ public final class GatewayMetrics {
   private final Counter acceptFailures;
   private final AtomicInteger configVersion = new AtomicInteger(1);
   private final LongAdder clientConnections = new LongAdder();
+  private final Map<String, Instant> certificateExpiries = new ConcurrentHashMap<>();
 
   public GatewayMetrics(MeterRegistry registry) {
     this.registry = registry;
@@ -78,6 +81,34 @@ public final class GatewayMetrics {
   /** A client took no response byte for {@code server.sendTimeoutMs}: its exchange was dropped. */
   public void sendTimedOut() {
     sendTimeouts.increment();
+  }
+
+  /** A TLS handshake ended, on {@code side} {@code client} (the TLS listener) with {@code result}. */
+  public void tlsHandshake(String side, String result) {
+    Counter.builder(TLS_HANDSHAKES).tag("side", side).tag(TAG_RESULT, result).register(registry).increment();
+  }
+
+  /** Certificate files changed: {@code applied} or {@code rejected} (the previous ones keep serving). */
+  public void tlsCertificateReload(String result) {
+    Counter.builder(TLS_CERTIFICATE_RELOADS).tag(TAG_RESULT, result).register(registry).increment();
+  }
+
+  /** The certificates serving now, by name, with their expiry: a gauge each; gauges of replaced names go. */
+  public synchronized void tlsCertificates(Map<String, Instant> next) {
+    certificateExpiries.keySet().removeIf(name -> {
+      if (next.containsKey(name)) {
+        return false;
+      }
+      registry.find(TLS_CERTIFICATE_EXPIRY).tag("name", name).meters().forEach(registry::remove);
+      return true;
+    });
+    next.forEach((name, notAfter) -> {
+      if (certificateExpiries.put(name, notAfter) == null) {
+        Gauge.builder(TLS_CERTIFICATE_EXPIRY, certificateExpiries,
+                m -> m.containsKey(name) ? Duration.between(Instant.now(), m.get(name)).toSeconds() : Double.NaN)
+            .tag("name", name).baseUnit("seconds").register(registry);
+      }
+    });
   }
 
   /** The proxy listener failed to accept a connection. */

@@ -33,6 +33,12 @@ public final class MetricNames {
   public static final String CLIENT_CONNECTIONS_REFUSED = "keepgate.client.connections.refused";
   /** Counter {@code keepgate_client_send_timeouts_total}: exchanges lost because the client took no byte for sendTimeoutMs. */
   public static final String CLIENT_SEND_TIMEOUTS = "keepgate.client.send.timeouts";
+  /** Counter {@code keepgate_tls_handshakes_total{side="client",result}}: TLS handshakes by result (success, timeout, bad_record, no_shared_protocol_or_cipher, failed). */
+  public static final String TLS_HANDSHAKES = "keepgate.tls.handshakes";
+  /** Gauge {@code keepgate_tls_certificate_expiry_seconds{name}}: seconds until a serving certificate expires (negative: expired). */
+  public static final String TLS_CERTIFICATE_EXPIRY = "keepgate.tls.certificate.expiry";
+  /** Counter {@code keepgate_tls_certificate_reloads_total{result="applied|rejected"}}: certificate files that changed. */
+  public static final String TLS_CERTIFICATE_RELOADS = "keepgate.tls.certificate.reloads";
   /** Counter {@code keepgate_accept_failures_total}: accepts the proxy listener could not complete (e.g. out of file descriptors). */
   public static final String ACCEPT_FAILURES = "keepgate.accept.failures";
 

@@ -69,6 +69,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter
   private final ProxyLoop loop;
   private final Timeout timeout = new Timeout(this);
   private Channel channel;
+  private boolean secure;
   private ResponseEncoder encoder;
   private RequestDecoder decoder;
   private Exchange exchange;
@@ -90,7 +91,8 @@ final class ClientConnection extends ChannelInboundHandlerAdapter
   }
 
   /** Called by the channel initializer with the codec placed before this handler. */
-  void init(Channel channel, RequestDecoder decoder, ResponseEncoder encoder) {
+  void init(Channel channel, RequestDecoder decoder, ResponseEncoder encoder, boolean secure) {
+    this.secure = secure;
     this.channel = channel;
     this.decoder = decoder;
     this.encoder = encoder;
@@ -119,6 +121,16 @@ final class ClientConnection extends ChannelInboundHandlerAdapter
   }
 
   /** The client's IP address, for X-Forwarded-For and the access log. */
+  /** Whether the client came in on the TLS listener. */
+  boolean secure() {
+    return secure;
+  }
+
+  /** The scheme the client used: {@code https} on the TLS listener. */
+  String scheme() {
+    return secure ? "https" : "http";
+  }
+
   String clientHost() {
     if (clientHost == null) {
       clientHost = channel.remoteAddress() instanceof InetSocketAddress address

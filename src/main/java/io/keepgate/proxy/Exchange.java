@@ -131,6 +131,11 @@ final class Exchange implements LoopPool.Waiter, UpstreamConnection.Listener, Ti
   }
 
   void start() {
+    int httpsPort = client.secure() ? -1 : context.httpsRedirectPort();
+    if (httpsPort > 0) {
+      redirectToHttps(httpsPort);
+      return;
+    }
     route = context.routes().get().match(host, path, request.method().name());
     if (route == null) {
       fail(404, "no route matches this request");
@@ -231,7 +236,7 @@ final class Exchange implements LoopPool.Waiter, UpstreamConnection.Listener, Ti
     if (upgradeTo != null) {
       headers.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.UPGRADE).set(HttpHeaderNames.UPGRADE, upgradeTo);
     }
-    ForwardedHeaders.addToRequest(headers, client.clientHost(), "http");
+    ForwardedHeaders.addToRequest(headers, client.clientHost(), client.scheme());
     ForwardedHeaders.appendVia(headers, clientVersion);
     if (!route.hostRewrite().isEmpty()) {
       headers.set(HttpHeaderNames.HOST, route.hostRewrite());
@@ -640,7 +645,22 @@ final class Exchange implements LoopPool.Waiter, UpstreamConnection.Listener, Ti
   }
 
   /** A one-line error answer, unless a response already started; then the connection is cut. */
+  /** {@code server.tls.redirectCleartext}: 308 to the same URL on the TLS listener (method and body kept). */
+  private void redirectToHttps(int httpsPort) {
+    if (host.isEmpty()) {
+      answer(400, "a redirect to https needs a Host header", null);
+      return;
+    }
+    String authority = host + (httpsPort == 443 ? "" : ":" + httpsPort); // an IPv6 host keeps its brackets
+    answer(308, "this listener redirects to https", "https://" + authority + originForm(request.uri()));
+  }
+
   private void fail(int errorStatus, String reason) {
+    answer(errorStatus, reason, null);
+  }
+
+  /** keepgate's own response, {@code location} (when not null) as its Location header. */
+  private void answer(int answerStatus, String reason, String location) {
     if (state == State.RELAYING) {
       truncate();
       return;
@@ -648,9 +668,12 @@ final class Exchange implements LoopPool.Waiter, UpstreamConnection.Listener, Ti
     responseTimeout.cancel();
     releaseHeld();
     boolean close = !requestComplete || !clientKeepAlive || client.loop().draining();
-    status = errorStatus;
+    status = answerStatus;
     client.encoder().answeringHead(head);
-    var response = ErrorResponses.of(errorStatus, reason, close);
+    var response = ErrorResponses.of(answerStatus, reason, close);
+    if (location != null) {
+      response.headers().set(HttpHeaderNames.LOCATION, location);
+    }
     bytesToClient = response.content().readableBytes();
     client.write(response);
     client.flush();

@@ -32,6 +32,9 @@ import java.util.function.Function;
  */
 final class ProxyServer {
   private final ServerConfig config;
+  private final int port;
+  /** TLS for this listener, or null for cleartext. */
+  private final TlsTermination tls;
   private final List<ProxyLoop> loops;
   private final EventLoopGroup group;
   private final ChannelFactory<? extends ServerChannel> channels;
@@ -39,9 +42,11 @@ final class ProxyServer {
   private final AcceptGuard acceptGuard;
   private final List<Channel> listeners = new ArrayList<>();
 
-  ProxyServer(ServerConfig config, List<ProxyLoop> loops, EventLoopGroup group,
+  ProxyServer(ServerConfig config, int port, TlsTermination tls, List<ProxyLoop> loops, EventLoopGroup group,
       ChannelFactory<? extends ServerChannel> channels, boolean nativeTransport, AcceptGuard acceptGuard) {
     this.config = config;
+    this.port = port;
+    this.tls = tls;
     this.loops = loops;
     this.group = group;
     this.channels = channels;
@@ -58,10 +63,10 @@ final class ProxyServer {
       ServerBootstrap bootstrap = bootstrap()
           .group(loops.get(0).loop.eventLoop(), group)
           .childHandler(initializer(channel -> byEventLoop.get(channel.eventLoop())));
-      bindOne(bootstrap, config.port(), bound, () -> bound.complete(port()));
+      bindOne(bootstrap, port, bound, () -> bound.complete(port()));
       return bound;
     }
-    bindFrom(0, config.port(), bound);
+    bindFrom(0, port, bound);
     return bound;
   }
 
@@ -109,7 +114,7 @@ final class ProxyServer {
     return bootstrap;
   }
 
-  /** The pipeline of a client connection: decoder, encoder, and the connection's own handler. */
+  /** The pipeline of a client connection: TLS (on the TLS listener), decoder, encoder, and the connection's own handler. */
   private ChannelInitializer<Channel> initializer(Function<Channel, ProxyLoop> loopOf) {
     return new ChannelInitializer<>() {
       @Override
@@ -117,7 +122,10 @@ final class ProxyServer {
         ClientConnection connection = new ClientConnection(loopOf.apply(channel));
         RequestDecoder decoder = new RequestDecoder(config.maxRequestLineBytes(), config.maxHeaderBytes(), connection);
         ResponseEncoder encoder = new ResponseEncoder();
-        connection.init(channel, decoder, encoder);
+        connection.init(channel, decoder, encoder, tls != null);
+        if (tls != null) {
+          channel.pipeline().addLast(tls.newHandlers());
+        }
         channel.pipeline().addLast(decoder, encoder, connection);
       }
     };

@@ -1,15 +1,20 @@
 package io.keepgate.proxy;
 
+import io.keepgate.config.ConfigException;
 import io.keepgate.config.ServerConfig;
 import io.keepgate.internal.Loop;
 import io.keepgate.metrics.AccessLog;
 import io.keepgate.metrics.GatewayMetrics;
 import io.keepgate.routing.RouteTable;
+import io.keepgate.tls.CertificateWatcher;
+import io.keepgate.tls.ServerCertificates;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.internal.VertxInternal;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
 
 /**
@@ -21,38 +26,77 @@ public final class ProxyVerticle extends VerticleBase {
   private final ServerConfig config;
   private final List<ProxyLoop> loops;
   private final AcceptGuard acceptGuard;
-  private ProxyServer server;
+  /** Certificates read at construction, so that a bad pair fails the start with its JSON path. */
+  private final ServerCertificates certificates;
+  private final TlsTermination tls;
+  private final GatewayMetrics metrics;
+  private CertificateWatcher certificateWatcher;
+  private final List<ProxyServer> servers = new ArrayList<>();
   private int port;
+  private final AtomicInteger boundTlsPort = new AtomicInteger(-1);
 
   /**
    * @param loops  the gateway's event loops, in index order
    * @param routes the routes of the running config, read per request
    */
   public ProxyVerticle(ServerConfig config, List<Loop> loops, Supplier<RouteTable> routes, GatewayMetrics metrics,
-      AccessLog accessLog) {
+      AccessLog accessLog) throws ConfigException {
     this.config = config;
     ProxyContext context = new ProxyContext(config, routes, ConnectionLimit.forThisProcess(config.maxConnections()),
-        metrics, accessLog);
+        metrics, accessLog, boundTlsPort);
     this.acceptGuard = new AcceptGuard(metrics);
+    this.metrics = metrics;
+    if (config.tls().enabled()) {
+      certificates = ServerCertificates.read(config.tls(), ServerCertificates.preferredProvider());
+      tls = new TlsTermination(certificates, config.headerReadTimeout(), metrics);
+    } else {
+      certificates = null;
+      tls = null;
+    }
     this.loops = loops.stream().map(loop -> new ProxyLoop(loop, context)).toList();
   }
 
   @Override
   public Future<?> start() {
+    ProxyServer cleartext = server(config.port(), null);
+    CompletableFuture<?> bound = cleartext.bind().thenAccept(p -> port = p);
+    if (tls != null) {
+      ProxyServer secure = server(config.tls().port(), tls);
+      bound = bound.thenCompose(v -> secure.bind()).thenAccept(boundTlsPort::set);
+      metrics.tlsCertificates(certificates.expiries());
+      certificateWatcher = CertificateWatcher.start(config.tls(), certificates, tls::use, metrics);
+    }
+    return Future.fromCompletionStage(bound, context);
+  }
+
+  private ProxyServer server(int port, TlsTermination termination) {
     VertxInternal internal = (VertxInternal) vertx;
-    server = new ProxyServer(config, loops, internal.nettyEventLoopGroup(),
+    ProxyServer server = new ProxyServer(config, port, termination, loops, internal.nettyEventLoopGroup(),
         internal.transport().serverChannelFactory(false), vertx.isNativeTransportEnabled(), acceptGuard);
-    return Future.fromCompletionStage(server.bind().thenAccept(bound -> port = bound), context);
+    servers.add(server);
+    return server;
   }
 
   @Override
   public Future<?> stop() {
-    return Future.fromCompletionStage(server.close(), context);
+    if (certificateWatcher != null) {
+      certificateWatcher.close();
+    }
+    return Future.fromCompletionStage(closeListeners(), context);
   }
 
-  /** The port the listener bound. */
+  private CompletableFuture<Void> closeListeners() {
+    return CompletableFuture.allOf(servers.stream().map(ProxyServer::close).toArray(CompletableFuture[]::new));
+  }
+
+  /** The port the cleartext listener bound. */
   public int port() {
     return port;
+  }
+
+  /** The port the TLS listener bound, or -1 when there is none. */
+  public int tlsPort() {
+    return boundTlsPort.get();
   }
 
   /**
@@ -60,7 +104,7 @@ public final class ProxyVerticle extends VerticleBase {
    * response. Completes when no client connection is left.
    */
   public CompletableFuture<Void> drain() {
-    return server.close().thenCompose(v ->
+    return closeListeners().thenCompose(v ->
         CompletableFuture.allOf(loops.stream().map(ProxyLoop::drain).toArray(CompletableFuture[]::new)));
   }
 

@@ -98,7 +98,7 @@ class ConfigLoaderTest {
         ServerConfig.DEFAULT_MAX_HEADER_BYTES, ServerConfig.DEFAULT_MAX_REQUEST_LINE_BYTES,
         ServerConfig.DEFAULT_DRAIN_TIMEOUT, ServerConfig.DEFAULT_EVENT_LOOPS, ServerConfig.DEFAULT_MAX_CONNECTIONS,
         ServerConfig.DEFAULT_SEND_TIMEOUT, ServerConfig.DEFAULT_RESPONSE_BUFFER_BYTES,
-        ServerConfig.DEFAULT_SOCKET_SEND_BUFFER_BYTES), config.server());
+        ServerConfig.DEFAULT_SOCKET_SEND_BUFFER_BYTES, TlsConfig.DISABLED), config.server());
     assertEquals(new AdminConfig(AdminConfig.DEFAULT_HOST, AdminConfig.DEFAULT_PORT), config.admin());
     assertEquals(new AccessLogConfig(AccessLogConfig.DEFAULT_ENABLED), config.accessLog());
     assertEquals(new ClusterConfig(ClusterConfig.DEFAULT_ENABLED, ClusterConfig.DEFAULT_NAME,
@@ -191,7 +191,7 @@ class ConfigLoaderTest {
     assertEquals(Set.of("server", "admin", "accessLog", "upstreams", "routes", "cluster"), json.fieldNames());
     assertEquals(Set.of("host", "port", "idleTimeoutMs", "headerReadTimeoutMs", "maxHeaderBytes",
         "maxRequestLineBytes", "drainTimeoutMs", "eventLoops", "maxConnections", "sendTimeoutMs", "responseBufferBytes",
-        "socketSendBufferBytes"),
+        "socketSendBufferBytes", "tls"),
         json.getJsonObject("server").fieldNames());
     assertEquals(60000L, json.getJsonObject("server").getLong("idleTimeoutMs"));
     JsonObject upstream = json.getJsonArray("upstreams").getJsonObject(0);
@@ -577,6 +577,19 @@ class ConfigLoaderTest {
     assertEquals(List.of(new Endpoint("10.0.0.1", 5701)),
         valid(json("{'cluster':{'enabled':true,'members':['10.0.0.1:5701']}}")).cluster().members());
     assertTrue(valid(json("{'cluster':{'enabled':true,'kubernetes':{'serviceDns':'kg-hz'}}}")).cluster().enabled());
+  }
+
+  @Test
+  void aTlsListenerNeedsReadableCertificatesAndModernProtocols() {
+    assertProblems(json("{'server':{'tls':{'enabled':true,'protocols':['TLSv1.1'],"
+            + "'certificates':[{'certFile':'/nonexistent/tls.crt'}]}}}"),
+        "server.tls.certificates[0].certFile: \"/nonexistent/tls.crt\" (expected: a readable file)",
+        "server.tls.certificates[0].keyFile: missing (required)",
+        "server.tls.protocols[0]: \"TLSv1.1\" (expected: TLSv1.3 or TLSv1.2)");
+    assertProblems(json("{'server':{'tls':{'enabled':true}}}"),
+        "server.tls.certificates: [] (expected: at least one certificate when TLS is enabled)");
+    assertProblems(json("{'server':{'tls':{'redirectCleartext':true}}}"),
+        "server.tls.redirectCleartext: true (expected: false unless server.tls.enabled: there is no TLS listener to redirect to)");
   }
 
   @Test

@@ -78,6 +78,11 @@ public final class GatewayHarness implements AutoCloseable {
     return gateway.proxyPort();
   }
 
+  /** The TLS listener's port, or -1 when {@code server.tls} is off. */
+  public int tlsPort() {
+    return gateway.tlsPort();
+  }
+
   public String url(String path) {
     return "http://127.0.0.1:" + port() + path;
   }

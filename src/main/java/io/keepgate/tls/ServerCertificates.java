@@ -1,0 +1,174 @@
+package io.keepgate.tls;
+
+import io.keepgate.config.ConfigException;
+import io.keepgate.config.TlsConfig;
+import io.netty.handler.ssl.ApplicationProtocolConfig;
+import io.netty.handler.ssl.ApplicationProtocolNames;
+import io.netty.handler.ssl.OpenSsl;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslContextBuilder;
+import io.netty.handler.ssl.SslProvider;
+import io.netty.util.DomainWildcardMappingBuilder;
+import io.netty.util.Mapping;
+import java.nio.charset.StandardCharsets;
+import java.security.PrivateKey;
+import java.security.Signature;
+import java.security.cert.X509Certificate;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The TLS listener's certificates, read from their PEM files: one {@link SslContext} per
+ * certificate, chosen by SNI against its SAN DNS names (wildcards included); the first is the
+ * default, for clients that send no SNI or a name no certificate covers. ALPN offers
+ * {@code http/1.1}. Each pair is checked before use: the key must sign what the certificate's
+ * public key verifies. An expired certificate is served (with a warning from the caller), as
+ * NGINX does, and its expiry is exposed so that alerts can fire before that.
+ *
+ * <p>Threading: immutable once read; reading does blocking file I/O, never on an event loop.
+ */
+public final class ServerCertificates {
+  private static final Logger log = LoggerFactory.getLogger(ServerCertificates.class);
+  /** One loaded certificate: the name it is reported under, its file and when it expires. */
+  public record Loaded(String name, String certFile, Instant notAfter, List<String> sanNames) {}
+
+  private final Mapping<String, SslContext> contexts;
+  private final List<Loaded> loaded;
+  private final SslProvider provider;
+
+  private ServerCertificates(Mapping<String, SslContext> contexts, List<Loaded> loaded, SslProvider provider) {
+    this.contexts = contexts;
+    this.loaded = List.copyOf(loaded);
+    this.provider = provider;
+  }
+
+  /** BoringSSL (netty-tcnative) when it loads on this platform, else the JDK's provider; logged once. */
+  public static SslProvider preferredProvider() {
+    if (OpenSsl.isAvailable()) {
+      log.info("TLS: {} through netty-tcnative", OpenSsl.versionString());
+      return SslProvider.OPENSSL;
+    }
+    log.info("TLS: the JDK's provider ({})", String.valueOf(OpenSsl.unavailabilityCause()));
+    return SslProvider.JDK;
+  }
+
+  /** Reads every configured pair; a problem is a {@link ConfigException} naming the pair's JSON path. */
+  public static ServerCertificates read(TlsConfig config, SslProvider provider) throws ConfigException {
+    List<String> problems = new ArrayList<>();
+    DomainWildcardMappingBuilder<SslContext> mapping = null;
+    List<Loaded> loaded = new ArrayList<>();
+    for (int i = 0; i < config.certificates().size(); i++) {
+      TlsConfig.CertificateFiles files = config.certificates().get(i);
+      String path = "server.tls.certificates[" + i + "]";
+      List<X509Certificate> chain;
+      PrivateKey key;
+      try {
+        chain = PemFiles.chain(files.certFile());
+      } catch (Exception e) {
+        problems.add(path + ".certFile: " + files.certFile() + " is not a PEM certificate chain (" + e.getMessage() + ")");
+        continue;
+      }
+      try {
+        key = PemFiles.privateKey(files.keyFile());
+      } catch (Exception e) {
+        problems.add(path + ".keyFile: " + files.keyFile() + " holds no usable private key (" + e.getMessage() + ")");
+        continue;
+      }
+      if (!belongTogether(key, chain.get(0))) {
+        problems.add(path + ".keyFile: does not match the certificate in certFile");
+        continue;
+      }
+      SslContext context;
+      try {
+        context = SslContextBuilder.forServer(key, chain)
+            .sslProvider(provider)
+            .protocols(config.protocols())
+            .applicationProtocolConfig(new ApplicationProtocolConfig(ApplicationProtocolConfig.Protocol.ALPN,
+                ApplicationProtocolConfig.SelectorFailureBehavior.NO_ADVERTISE,
+                ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT, ApplicationProtocolNames.HTTP_1_1))
+            .build();
+      } catch (Exception e) {
+        problems.add(path + ": cannot build a TLS context (" + e.getMessage() + ")");
+        continue;
+      }
+      List<String> names = sanDnsNames(chain.get(0));
+      if (mapping == null) {
+        mapping = new DomainWildcardMappingBuilder<>(context); // the first certificate is the default
+      }
+      for (String name : names) {
+        mapping.add(name, context);
+      }
+      String name = names.isEmpty() ? chain.get(0).getSubjectX500Principal().getName() : names.get(0);
+      loaded.add(new Loaded(name, files.certFile().toString(), chain.get(0).getNotAfter().toInstant(), names));
+    }
+    if (!problems.isEmpty()) {
+      throw new ConfigException(problems);
+    }
+    return new ServerCertificates(mapping.build(), loaded, provider);
+  }
+
+  /** The context for a client's SNI name ({@code null}: none sent). */
+  public SslContext contextFor(String serverName) {
+    return contexts.map(serverName);
+  }
+
+  public List<Loaded> loaded() {
+    return loaded;
+  }
+
+  /** When each certificate expires, by name. */
+  public Map<String, Instant> expiries() {
+    Map<String, Instant> expiries = new LinkedHashMap<>();
+    loaded.forEach(c -> expiries.put(c.name(), c.notAfter()));
+    return expiries;
+  }
+
+  public SslProvider provider() {
+    return provider;
+  }
+
+  private static boolean belongTogether(PrivateKey key, X509Certificate certificate) {
+    String algorithm = switch (key.getAlgorithm()) {
+      case "EC" -> "SHA256withECDSA";
+      case "RSA" -> "SHA256withRSA";
+      default -> null;
+    };
+    if (algorithm == null) {
+      return key.getAlgorithm().equals(certificate.getPublicKey().getAlgorithm()); // e.g. Ed25519: trust the handshake
+    }
+    try {
+      byte[] probe = "keepgate".getBytes(StandardCharsets.US_ASCII);
+      Signature signer = Signature.getInstance(algorithm);
+      signer.initSign(key);
+      signer.update(probe);
+      byte[] signature = signer.sign();
+      Signature verifier = Signature.getInstance(algorithm);
+      verifier.initVerify(certificate.getPublicKey());
+      verifier.update(probe);
+      return verifier.verify(signature);
+    } catch (Exception e) {
+      return false; // a key of another type than the certificate's
+    }
+  }
+
+  private static List<String> sanDnsNames(X509Certificate certificate) {
+    List<String> names = new ArrayList<>();
+    try {
+      if (certificate.getSubjectAlternativeNames() != null) {
+        for (List<?> entry : certificate.getSubjectAlternativeNames()) {
+          if (Integer.valueOf(2).equals(entry.get(0))) { // dNSName
+            names.add(entry.get(1).toString());
+          }
+        }
+      }
+    } catch (Exception e) {
+      // an unparsable SAN extension: the certificate still serves as a default
+    }
+    return names;
+  }
+}

@@ -1,0 +1,282 @@
+package io.keepgate.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.keepgate.config.ConfigException;
+import io.keepgate.testing.Await;
+import io.keepgate.testing.CountingBackend;
+import io.keepgate.testing.GatewayHarness;
+import io.keepgate.testing.RawClient;
+import io.keepgate.testing.TestCertificates;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.io.ByteArrayOutputStream;
+import java.io.InputStream;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.cert.X509Certificate;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import javax.net.ssl.SNIHostName;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLParameters;
+import javax.net.ssl.SSLSocket;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The claim under test: {@code server.tls} terminates client TLS on its own listener beside the
+ * cleartext one, picks the certificate by SNI against each certificate's SAN names (wildcards
+ * included, the first certificate the default), tells the backend {@code X-Forwarded-Proto: https},
+ * and counts every handshake by result; a client that speaks cleartext to it never reaches a
+ * backend. The client is the JDK's own TLS stack on a socket.
+ */
+class TlsIT {
+  @TempDir
+  Path dir;
+
+  /** What a TLS client saw: the certificate presented, the negotiated protocol and the response. */
+  private record Seen(X509Certificate certificate, String protocol, String applicationProtocol, String response) {}
+
+  @Test
+  void terminatesTlsAndPicksTheCertificateBySni() throws Exception {
+    TestCertificates.Issued fallback = TestCertificates.issue(dir, "gateway.example.test");
+    TestCertificates.Issued shop = TestCertificates.issue(dir, "*.shop.example.test", "shop.example.test");
+    try (CountingBackend backend = CountingBackend.start()) {
+      AtomicReference<String> forwardedProto = new AtomicReference<>();
+      backend.handler(request -> {
+        forwardedProto.set(request.getHeader("X-Forwarded-Proto"));
+        request.response().end("ok");
+      });
+      JsonObject config = GatewayHarness.config(backend.endpoint());
+      config.getJsonObject("server").put("tls", tls(fallback, shop));
+      try (GatewayHarness gateway = GatewayHarness.start(config)) {
+        Seen www = get(gateway.tlsPort(), "www.shop.example.test", shop.trustingClient());
+        assertEquals(shop.certificate(), www.certificate(), "a wildcard SAN matches");
+        assertTrue(www.response().startsWith("HTTP/1.1 200") && www.response().endsWith("ok"), www.response());
+        assertEquals("https", forwardedProto.get());
+        assertEquals("TLSv1.3", www.protocol());
+        assertEquals("http/1.1", www.applicationProtocol(), "ALPN offers http/1.1");
+
+        assertEquals(shop.certificate(), get(gateway.tlsPort(), "shop.example.test", shop.trustingClient()).certificate());
+        assertEquals(fallback.certificate(), get(gateway.tlsPort(), "other.example.test", fallback.trustingClient())
+            .certificate(), "an unknown name gets the first certificate");
+        assertEquals(fallback.certificate(), get(gateway.tlsPort(), null, fallback.trustingClient()).certificate(),
+            "no SNI gets the first certificate");
+
+        try (RawClient cleartext = new RawClient(gateway.port())) {
+          cleartext.send("GET / HTTP/1.1\r\nHost: test\r\n\r\n");
+          assertEquals(200, cleartext.readResponse().status());
+        }
+        assertEquals("http", forwardedProto.get(), "the cleartext listener still serves, as http");
+        assertEquals(4.0, gateway.metric("keepgate_tls_handshakes_total", "side=\"client\"", "result=\"success\""));
+      }
+    }
+  }
+
+  @Test
+  void cleartextSpokenToTheTlsListenerIsCountedAndNeverReachesABackend() throws Exception {
+    TestCertificates.Issued certificate = TestCertificates.issue(dir, "gateway.example.test");
+    try (CountingBackend backend = CountingBackend.start()) {
+      JsonObject config = GatewayHarness.config(backend.endpoint());
+      config.getJsonObject("server").put("tls", tls(certificate));
+      try (GatewayHarness gateway = GatewayHarness.start(config)) {
+        try (Socket plain = new Socket("127.0.0.1", gateway.tlsPort())) {
+          plain.setSoTimeout(10_000);
+          plain.getOutputStream().write("GET / HTTP/1.1\r\nHost: test\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+          byte[] answer = plain.getInputStream().readAllBytes(); // until keepgate closes (bounded by the timeout)
+          assertTrue(answer.length < 16, "at most a TLS alert comes back, never HTTP: " + answer.length + " bytes");
+        }
+        Await.until("the failed handshake is counted", Duration.ofSeconds(5),
+            () -> gateway.metric("keepgate_tls_handshakes_total", "result=\"bad_record\"") == 1.0);
+        assertEquals(0, backend.requests(), "nothing reached the backend");
+      }
+    }
+  }
+
+  @Test
+  void aKeyThatDoesNotBelongToItsCertificateIsRefusedWithItsPath() throws Exception {
+    TestCertificates.Issued one = TestCertificates.issue(dir, "one.example.test");
+    TestCertificates.Issued other = TestCertificates.issue(dir, "other.example.test");
+    JsonObject config = GatewayHarness.config("127.0.0.1:9");
+    config.getJsonObject("server").put("tls", new JsonObject().put("enabled", true).put("port", 0)
+        .put("certificates", new JsonArray().add(new JsonObject()
+            .put("certFile", one.certFile().toString()).put("keyFile", other.keyFile().toString()))));
+    ConfigException refused = assertThrows(ConfigException.class, () -> GatewayHarness.start(config).close());
+    assertEquals(List.of("server.tls.certificates[0].keyFile: does not match the certificate in certFile"),
+        refused.problems());
+  }
+
+  @Test
+  void certificatesRotateUnderLoadWithoutAFailedRequestAndABrokenPairKeepsTheOldOne() throws Exception {
+    TestCertificates.Issued first = TestCertificates.issue(dir, "gateway.example.test");
+    Path live = Files.createDirectories(dir.resolve("live"));
+    Path certFile = Files.copy(first.certFile(), live.resolve("tls.crt"));
+    Path keyFile = Files.copy(first.keyFile(), live.resolve("tls.key"));
+    TestCertificates.Issued second = TestCertificates.issue(Files.createDirectories(dir.resolve("next")),
+        "gateway.example.test");
+    try (CountingBackend backend = CountingBackend.start()) {
+      JsonObject config = GatewayHarness.config(backend.endpoint());
+      config.getJsonObject("server").put("tls", new JsonObject().put("enabled", true).put("port", 0)
+          .put("certificates", new JsonArray().add(new JsonObject()
+              .put("certFile", certFile.toString()).put("keyFile", keyFile.toString()))));
+      try (GatewayHarness gateway = GatewayHarness.start(config)) {
+        SSLContext trustsBoth = TestCertificates.trusting(first, second);
+        AtomicInteger failures = new AtomicInteger();
+        AtomicInteger served = new AtomicInteger();
+        AtomicReference<X509Certificate> lastSeen = new AtomicReference<>();
+        AtomicBoolean running = new AtomicBoolean(true);
+        Thread load = new Thread(() -> {
+          while (running.get()) {
+            try {
+              Seen seen = get(gateway.tlsPort(), "gateway.example.test", trustsBoth); // a new handshake each time
+              if (seen.response().startsWith("HTTP/1.1 200")) {
+                served.incrementAndGet();
+                lastSeen.set(seen.certificate());
+              } else {
+                failures.incrementAndGet();
+              }
+            } catch (Exception e) {
+              failures.incrementAndGet();
+            }
+          }
+        });
+        load.start();
+        try {
+          Await.until("load running", Duration.ofSeconds(10), () -> served.get() > 20);
+          // as a Secret update does it, the pair changes at once: a new directory swapped in by rename
+          Path staged = Files.createDirectories(dir.resolve("staged"));
+          Files.copy(second.certFile(), staged.resolve("tls.crt"));
+          Files.copy(second.keyFile(), staged.resolve("tls.key"));
+          Files.move(staged.resolve("tls.crt"), certFile, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+              java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+          Files.move(staged.resolve("tls.key"), keyFile, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+              java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+          Await.until("new handshakes present the new certificate", Duration.ofSeconds(10),
+              () -> second.certificate().equals(lastSeen.get()));
+          int servedAfterSwap = served.get();
+          Await.until("load goes on", Duration.ofSeconds(10), () -> served.get() > servedAfterSwap + 20);
+        } finally {
+          running.set(false);
+          load.join(10_000);
+        }
+        assertEquals(0, failures.get(), "no request failed across the rotation; served " + served.get());
+
+        Files.copy(first.keyFile(), keyFile, java.nio.file.StandardCopyOption.REPLACE_EXISTING); // a key of another certificate
+        Await.until("the broken pair is rejected", Duration.ofSeconds(10),
+            () -> gateway.metric("keepgate_tls_certificate_reloads_total", "result=\"rejected\"") >= 1.0);
+        assertEquals(second.certificate(), get(gateway.tlsPort(), "gateway.example.test", trustsBoth).certificate(),
+            "the previous certificate keeps serving");
+        assertTrue(gateway.metric("keepgate_tls_certificate_reloads_total", "result=\"applied\"") >= 1.0);
+        assertTrue(gateway.metric("keepgate_tls_certificate_expiry_seconds", "name=\"gateway.example.test\"") > 3600,
+            "a day-long certificate expires in more than an hour");
+      }
+    }
+  }
+
+  @Test
+  void theCleartextListenerCanRedirectToHttps() throws Exception {
+    TestCertificates.Issued certificate = TestCertificates.issue(dir, "shop.example.test");
+    try (CountingBackend backend = CountingBackend.start()) {
+      JsonObject config = GatewayHarness.config(backend.endpoint());
+      config.getJsonObject("server").put("tls", tls(certificate).put("redirectCleartext", true));
+      try (GatewayHarness gateway = GatewayHarness.start(config)) {
+        try (RawClient client = new RawClient(gateway.port())) {
+          client.send("GET /cart?item=7 HTTP/1.1\r\nHost: shop.example.test:8080\r\n\r\n");
+          RawClient.Response response = client.readResponse();
+          assertEquals(308, response.status());
+          assertEquals("https://shop.example.test:" + gateway.tlsPort() + "/cart?item=7", response.header("location"));
+        }
+        assertTrue(get(gateway.tlsPort(), "shop.example.test", certificate.trustingClient()).response()
+            .startsWith("HTTP/1.1 200"), "the TLS listener serves");
+        assertEquals(1, backend.requests(), "only the request over TLS reached the backend");
+      }
+    }
+  }
+
+  @Test
+  void aClientThatNeverFinishesItsHandshakeIsCutOffAtTheHeaderReadTimeout() throws Exception {
+    TestCertificates.Issued certificate = TestCertificates.issue(dir, "gateway.example.test");
+    try (CountingBackend backend = CountingBackend.start()) {
+      JsonObject config = GatewayHarness.config(backend.endpoint());
+      config.getJsonObject("server").put("headerReadTimeoutMs", 500).put("tls", tls(certificate));
+      try (GatewayHarness gateway = GatewayHarness.start(config)) {
+        try (Socket silent = new Socket("127.0.0.1", gateway.tlsPort())) {
+          silent.setSoTimeout(10_000);
+          long start = System.nanoTime();
+          assertEquals(-1, silent.getInputStream().read(), "closed without a byte");
+          long millis = Duration.ofNanos(System.nanoTime() - start).toMillis();
+          assertTrue(millis >= 400 && millis < 5_000, "cut off after the 500 ms header-read timeout: " + millis + " ms");
+        }
+        Await.until("counted as a timeout", Duration.ofSeconds(5),
+            () -> gateway.metric("keepgate_tls_handshakes_total", "result=\"timeout\"") == 1.0);
+      }
+    }
+  }
+
+  @Test
+  void opensslNegotiatesTls12AndAlpnAndIsRefusedTls11() throws Exception {
+    TestCertificates.Issued certificate = TestCertificates.issue(dir, "gateway.example.test");
+    try (CountingBackend backend = CountingBackend.start()) {
+      JsonObject config = GatewayHarness.config(backend.endpoint());
+      config.getJsonObject("server").put("tls", tls(certificate));
+      try (GatewayHarness gateway = GatewayHarness.start(config)) {
+        String tls12 = sClient(gateway.tlsPort(), "-tls1_2", "-alpn", "http/1.1", "-servername", "gateway.example.test");
+        assertTrue(tls12.contains("Protocol  : TLSv1.2") || tls12.contains("New, TLSv1.2"), tls12);
+        assertTrue(tls12.contains("ALPN protocol: http/1.1"), tls12);
+        String tls11 = sClient(gateway.tlsPort(), "-tls1_1");
+        assertTrue(tls11.contains("alert protocol version") && tls11.contains("Cipher is (NONE)"),
+            "TLS 1.1 is refused: " + tls11);
+        Await.until("the refusal is counted", Duration.ofSeconds(5),
+            () -> gateway.metric("keepgate_tls_handshakes_total", "side=\"client\"") >= 2.0
+                && gateway.metric("keepgate_tls_handshakes_total", "result=\"success\"") == 1.0);
+      }
+    }
+  }
+
+  /** {@code openssl s_client} against 127.0.0.1:port with {@code args}; its stdout and stderr. */
+  private static String sClient(int port, String... args) throws Exception {
+    List<String> command = new java.util.ArrayList<>(List.of("openssl", "s_client", "-connect", "127.0.0.1:" + port));
+    command.addAll(List.of(args));
+    Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+    process.getOutputStream().close(); // EOF on stdin: s_client ends after the handshake
+    String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertTrue(process.waitFor(30, java.util.concurrent.TimeUnit.SECONDS), "openssl s_client finished");
+    return output;
+  }
+
+  private static JsonObject tls(TestCertificates.Issued... certificates) {
+    JsonArray list = new JsonArray();
+    for (TestCertificates.Issued c : certificates) {
+      list.add(new JsonObject().put("certFile", c.certFile().toString()).put("keyFile", c.keyFile().toString()));
+    }
+    return new JsonObject().put("enabled", true).put("port", 0).put("certificates", list);
+  }
+
+  /** One GET over TLS to 127.0.0.1, with {@code serverName} as SNI (none when null), ALPN http/1.1. */
+  private static Seen get(int port, String serverName, SSLContext context) throws Exception {
+    try (SSLSocket socket = (SSLSocket) context.getSocketFactory().createSocket("127.0.0.1", port)) {
+      socket.setSoTimeout(10_000);
+      SSLParameters parameters = socket.getSSLParameters();
+      parameters.setServerNames(serverName == null ? List.of() : List.of(new SNIHostName(serverName)));
+      parameters.setEndpointIdentificationAlgorithm(null); // the test trusts exactly the certificate it expects
+      parameters.setApplicationProtocols(new String[] {"http/1.1"});
+      socket.setSSLParameters(parameters);
+      socket.startHandshake();
+      socket.getOutputStream().write("GET / HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n"
+          .getBytes(StandardCharsets.US_ASCII));
+      InputStream in = socket.getInputStream();
+      ByteArrayOutputStream response = new ByteArrayOutputStream();
+      in.transferTo(response);
+      return new Seen((X509Certificate) socket.getSession().getPeerCertificates()[0], socket.getSession().getProtocol(),
+          socket.getApplicationProtocol(), response.toString(StandardCharsets.US_ASCII));
+    }
+  }
+}
