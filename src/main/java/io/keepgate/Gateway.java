@@ -5,6 +5,7 @@ import io.keepgate.admin.PoolsView;
 import io.keepgate.cluster.ClusterState;
 import io.keepgate.cluster.HazelcastCluster;
 import io.keepgate.cluster.LocalNode;
+import io.keepgate.config.ConfigException;
 import io.keepgate.config.GatewayConfig;
 import io.keepgate.metrics.AccessLog;
 import io.keepgate.metrics.GatewayMetrics;
@@ -168,7 +169,7 @@ public final class Gateway {
    * access-log and cluster settings need a restart; the returned list names those that changed.
    * Called by the {@link ConfigReloader} thread only.
    */
-  List<String> reload(GatewayConfig next) {
+  List<String> reload(GatewayConfig next) throws ConfigException {
     GatewayRuntime current = runtime.get();
     Upstreams upstreams = current.upstreams().reconcile(environment, next.upstreams());
     GatewayRuntime applied = new GatewayRuntime(next, upstreams, RouteTable.create(next.routes(), upstreams),

@@ -46,6 +46,8 @@ public final class PoolsView {
         .put("connectFailures", stats.connectFailures())
         .put("healthy", stats.healthy())
         .put("requests", stats.requests())
-        .put("retries", stats.retries());
+        .put("retries", stats.retries())
+        .put("tlsHandshakes", stats.tlsHandshakes())
+        .put("tlsHandshakeMillis", Math.round(stats.tlsHandshakeSeconds() * 1000));
   }
 }

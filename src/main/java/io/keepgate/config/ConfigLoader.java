@@ -264,7 +264,7 @@ public final class ConfigLoader {
 
   private static UpstreamConfig readUpstream(Reader r, Map<String, String> namePaths) {
     r.checkKeys("name", "endpoints", "loadBalancer", "pool", "tcpKeepAlive", "responseTimeoutMs", "perTryTimeoutMs",
-        "healthCheck");
+        "healthCheck", "tls");
     String name = r.requiredString("name");
     if (name != null) {
       r.uniqueName("name", name, "upstream", namePaths);
@@ -280,7 +280,31 @@ public final class ConfigLoader {
           + responseTimeout.toMillis() + ")");
     }
     return new UpstreamConfig(name, endpoints, loadBalancer, pool, tcpKeepAlive, responseTimeout, perTryTimeout,
-        readHealthCheck(r.object("healthCheck")));
+        readHealthCheck(r.object("healthCheck")), readUpstreamTls(r.object("tls")));
+  }
+
+  private static UpstreamTlsConfig readUpstreamTls(Reader r) {
+    r.checkKeys("enabled", "serverName", "caFile", "verify", "certFile", "keyFile");
+    boolean enabled = r.bool("enabled", false);
+    String serverName = r.string("serverName", "");
+    if (!serverName.isEmpty() && !serverName.matches("[A-Za-z0-9.*-]+|[0-9A-Fa-f:.]+")) {
+      r.problem("serverName", show(serverName) + " (expected: a host name or IP address)");
+    }
+    Path caFile = optionalFile(r, "caFile");
+    boolean verify = r.bool("verify", true);
+    Path certFile = optionalFile(r, "certFile");
+    Path keyFile = optionalFile(r, "keyFile");
+    if ((certFile == null) != (keyFile == null)) {
+      r.problem(certFile == null ? "certFile" : "keyFile",
+          "missing (expected: certFile and keyFile together, for a client certificate)");
+    }
+    return new UpstreamTlsConfig(enabled, serverName, caFile, verify, certFile, keyFile);
+  }
+
+  /** A file named under {@code key}, or null when the key is absent or empty; reported when unreadable. */
+  private static Path optionalFile(Reader r, String key) {
+    String value = r.string(key, "");
+    return value.isEmpty() ? null : readableFile(r, key);
   }
 
   private static List<Endpoint> readEndpoints(Reader r) {
@@ -525,6 +549,13 @@ public final class ConfigLoader {
             .put("userTimeoutMs", k.userTimeout().toMillis()))
         .put("responseTimeoutMs", u.responseTimeout().toMillis())
         .put("perTryTimeoutMs", u.perTryTimeout().toMillis())
+        .put("tls", new JsonObject()
+            .put("enabled", u.tls().enabled())
+            .put("serverName", u.tls().serverName())
+            .put("caFile", u.tls().caFile() == null ? "" : u.tls().caFile().toString())
+            .put("verify", u.tls().verify())
+            .put("certFile", u.tls().certFile() == null ? "" : u.tls().certFile().toString())
+            .put("keyFile", u.tls().keyFile() == null ? "" : u.tls().keyFile().toString()))
         .put("healthCheck", new JsonObject()
             .put("path", h.path())
             .put("intervalMs", h.interval().toMillis())

@@ -8,6 +8,7 @@ import java.util.List;
  *
  * @param perTryTimeout an idempotent request without a body that has no response byte this long
  *                      after it was sent goes once more to another endpoint; {@link Duration#ZERO} = off
+ * @param tls           TLS to the endpoints
  */
 public record UpstreamConfig(
     String name,
@@ -17,7 +18,8 @@ public record UpstreamConfig(
     TcpKeepAliveConfig tcpKeepAlive,
     Duration responseTimeout,
     Duration perTryTimeout,
-    HealthCheckConfig healthCheck) {
+    HealthCheckConfig healthCheck,
+    UpstreamTlsConfig tls) {
 
   /** round-robin. */
   public static final LoadBalancing DEFAULT_LOAD_BALANCER = LoadBalancing.ROUND_ROBIN;

@@ -66,6 +66,19 @@ public final class GatewayMetrics {
       Counter.builder(CLIENT_CONNECTIONS_REFUSED).tag(TAG_REASON, reason).register(registry); // shown at 0 from the start
     }
     Gauge.builder(CLIENT_CONNECTIONS, clientConnections, LongAdder::sum).register(registry);
+    FunctionCounter.builder(TLS_HANDSHAKES, byEndpoint, m -> sum(m, EndpointStats::tlsHandshakes))
+        .tag("side", "upstream").tag(TAG_RESULT, "success").register(registry);
+    FunctionCounter.builder(TLS_HANDSHAKES, byEndpoint, m -> sum(m, EndpointStats::tlsHandshakeFailures))
+        .tag("side", "upstream").tag(TAG_RESULT, "failed").register(registry);
+  }
+
+  /** A count summed over every endpoint's stats (endpoints that left the config no longer count). */
+  private static double sum(Map<String, Endpoint> endpoints, java.util.function.ToLongFunction<EndpointStats> count) {
+    long total = 0;
+    for (Endpoint endpoint : endpoints.values()) {
+      total += count.applyAsLong(endpoint.stats());
+    }
+    return total;
   }
 
   /** Publishes how many access log lines were dropped. */
@@ -165,6 +178,10 @@ public final class GatewayMetrics {
         .register(registry));
     meters.add(FunctionCounter.builder(UPSTREAM_REQUESTS, stats, EndpointStats::requests).tags(tags).register(registry));
     meters.add(FunctionCounter.builder(UPSTREAM_RETRIES, stats, EndpointStats::retries).tags(tags).register(registry));
+    meters.add(FunctionCounter.builder(UPSTREAM_TLS_HANDSHAKES, stats, EndpointStats::tlsHandshakes).tags(tags)
+        .register(registry));
+    meters.add(FunctionCounter.builder(UPSTREAM_TLS_HANDSHAKE_SECONDS, stats, EndpointStats::tlsHandshakeSeconds)
+        .tags(tags).register(registry));
     for (CloseReason reason : CloseReason.values()) {
       meters.add(FunctionCounter.builder(UPSTREAM_CONNECTIONS_CLOSED, stats, s -> s.closed(reason))
           .tags(tags).tag(TAG_REASON, reason.label()).register(registry));

@@ -35,6 +35,10 @@ public final class MetricNames {
   public static final String CLIENT_SEND_TIMEOUTS = "keepgate.client.send.timeouts";
   /** Counter {@code keepgate_tls_handshakes_total{side="client",result}}: TLS handshakes by result (success, timeout, bad_record, no_shared_protocol_or_cipher, failed). */
   public static final String TLS_HANDSHAKES = "keepgate.tls.handshakes";
+  /** Counter {@code keepgate_upstream_tls_handshakes_total{upstream,endpoint}}: TLS handshakes with the endpoint (one per new connection). */
+  public static final String UPSTREAM_TLS_HANDSHAKES = "keepgate.upstream.tls.handshakes";
+  /** Counter {@code keepgate_upstream_tls_handshake_seconds_total{upstream,endpoint}}: time spent in them. */
+  public static final String UPSTREAM_TLS_HANDSHAKE_SECONDS = "keepgate.upstream.tls.handshake.seconds";
   /** Gauge {@code keepgate_tls_certificate_expiry_seconds{name}}: seconds until a serving certificate expires (negative: expired). */
   public static final String TLS_CERTIFICATE_EXPIRY = "keepgate.tls.certificate.expiry";
   /** Counter {@code keepgate_tls_certificate_reloads_total{result="applied|rejected"}}: certificate files that changed. */

@@ -54,7 +54,7 @@ final class PemFiles {
           return converter.getPrivateKey(info);
         }
         if (item instanceof PEMKeyPair pair) {
-          return converter.getKeyPair(pair).getPrivate();
+          return converter.getPrivateKey(pair.getPrivateKeyInfo()); // an EC key may come without its public half
         }
       }
     }

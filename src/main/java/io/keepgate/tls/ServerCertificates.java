@@ -10,9 +10,7 @@ import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.handler.ssl.SslProvider;
 import io.netty.util.DomainWildcardMappingBuilder;
 import io.netty.util.Mapping;
-import java.nio.charset.StandardCharsets;
 import java.security.PrivateKey;
-import java.security.Signature;
 import java.security.cert.X509Certificate;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -49,12 +47,21 @@ public final class ServerCertificates {
 
   /** BoringSSL (netty-tcnative) when it loads on this platform, else the JDK's provider; logged once. */
   public static SslProvider preferredProvider() {
-    if (OpenSsl.isAvailable()) {
-      log.info("TLS: {} through netty-tcnative", OpenSsl.versionString());
-      return SslProvider.OPENSSL;
+    return PreferredProvider.PROVIDER;
+  }
+
+  /** Decided (and logged) on first use. */
+  private static final class PreferredProvider {
+    static final SslProvider PROVIDER = choose();
+
+    private static SslProvider choose() {
+      if (OpenSsl.isAvailable()) {
+        log.info("TLS: {} through netty-tcnative", OpenSsl.versionString());
+        return SslProvider.OPENSSL;
+      }
+      log.info("TLS: the JDK's provider ({})", String.valueOf(OpenSsl.unavailabilityCause()));
+      return SslProvider.JDK;
     }
-    log.info("TLS: the JDK's provider ({})", String.valueOf(OpenSsl.unavailabilityCause()));
-    return SslProvider.JDK;
   }
 
   /** Reads every configured pair; a problem is a {@link ConfigException} naming the pair's JSON path. */
@@ -79,7 +86,7 @@ public final class ServerCertificates {
         problems.add(path + ".keyFile: " + files.keyFile() + " holds no usable private key (" + e.getMessage() + ")");
         continue;
       }
-      if (!belongTogether(key, chain.get(0))) {
+      if (!KeyPairs.belongTogether(key, chain.get(0))) {
         problems.add(path + ".keyFile: does not match the certificate in certFile");
         continue;
       }
@@ -130,30 +137,6 @@ public final class ServerCertificates {
 
   public SslProvider provider() {
     return provider;
-  }
-
-  private static boolean belongTogether(PrivateKey key, X509Certificate certificate) {
-    String algorithm = switch (key.getAlgorithm()) {
-      case "EC" -> "SHA256withECDSA";
-      case "RSA" -> "SHA256withRSA";
-      default -> null;
-    };
-    if (algorithm == null) {
-      return key.getAlgorithm().equals(certificate.getPublicKey().getAlgorithm()); // e.g. Ed25519: trust the handshake
-    }
-    try {
-      byte[] probe = "keepgate".getBytes(StandardCharsets.US_ASCII);
-      Signature signer = Signature.getInstance(algorithm);
-      signer.initSign(key);
-      signer.update(probe);
-      byte[] signature = signer.sign();
-      Signature verifier = Signature.getInstance(algorithm);
-      verifier.initVerify(certificate.getPublicKey());
-      verifier.update(probe);
-      return verifier.verify(signature);
-    } catch (Exception e) {
-      return false; // a key of another type than the certificate's
-    }
   }
 
   private static List<String> sanDnsNames(X509Certificate certificate) {

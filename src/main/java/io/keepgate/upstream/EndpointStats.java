@@ -20,6 +20,9 @@ public final class EndpointStats {
   final LongAdder connectFailures = new LongAdder();
   final LongAdder requests = new LongAdder();
   final LongAdder retries = new LongAdder();
+  final LongAdder tlsHandshakes = new LongAdder();
+  final LongAdder tlsHandshakeNanos = new LongAdder();
+  final LongAdder tlsHandshakeFailures = new LongAdder();
   private final EnumMap<CloseReason, LongAdder> closed = new EnumMap<>(CloseReason.class);
   /** The pools of this endpoint (one per event loop, old and new across a reload): the gauges sum them. */
   private final CopyOnWriteArrayList<PoolGauges> pools = new CopyOnWriteArrayList<>();
@@ -104,6 +107,21 @@ public final class EndpointStats {
   /** Requests retried on another connection after this endpoint closed a reused one (the keep-alive race). */
   public long retries() {
     return retries.sum();
+  }
+
+  /** TLS handshakes completed with this endpoint since start: each one a pooled connection did not save. */
+  public long tlsHandshakes() {
+    return tlsHandshakes.sum();
+  }
+
+  /** TLS handshakes with this endpoint that failed (also counted as connect failures). */
+  public long tlsHandshakeFailures() {
+    return tlsHandshakeFailures.sum();
+  }
+
+  /** Time spent in those handshakes, in seconds. */
+  public double tlsHandshakeSeconds() {
+    return tlsHandshakeNanos.sum() / 1e9;
   }
 
   /** Connections closed with this reason since start. */

@@ -2,7 +2,10 @@ package io.keepgate.upstream;
 
 import io.keepgate.cluster.ClusterState;
 import io.keepgate.config.Endpoint;
+import io.keepgate.config.ConfigException;
 import io.keepgate.config.UpstreamConfig;
+import io.keepgate.config.UpstreamTlsConfig;
+import io.keepgate.tls.UpstreamTls;
 import io.keepgate.health.EndpointHealth;
 import io.keepgate.health.HealthChecker;
 import io.keepgate.internal.Loop;
@@ -12,6 +15,8 @@ import io.netty.resolver.AddressResolverGroup;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpClientAgent;
 import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.net.PemKeyCertOptions;
+import io.vertx.core.net.PemTrustOptions;
 import io.vertx.core.internal.VertxInternal;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
@@ -45,7 +50,7 @@ public final class Upstreams {
   }
 
   /** Builds the pools of a first config; connections open on the first request. */
-  public static Upstreams create(Environment environment, List<UpstreamConfig> configs) {
+  public static Upstreams create(Environment environment, List<UpstreamConfig> configs) throws ConfigException {
     return new Upstreams(Map.of()).reconcile(environment, configs);
   }
 
@@ -54,16 +59,37 @@ public final class Upstreams {
    * pools and pooled connections; the others are built anew. What this set holds and the new one
    * does not is {@link #retiredBy retired}, for the caller to close.
    */
-  public Upstreams reconcile(Environment environment, List<UpstreamConfig> configs) {
+  public Upstreams reconcile(Environment environment, List<UpstreamConfig> configs) throws ConfigException {
+    // TLS files first, for every upstream to build: a bad one rejects the config before any pool starts
+    Map<String, UpstreamTls> tls = new LinkedHashMap<>();
+    List<String> problems = new ArrayList<>();
+    for (int i = 0; i < configs.size(); i++) {
+      UpstreamConfig config = configs.get(i);
+      if (!carriedOver(config) && config.tls().enabled()) {
+        try {
+          tls.put(config.name(), UpstreamTls.of(config.tls(), "upstreams[" + i + "].tls", config.pool().connectTimeout()));
+        } catch (ConfigException e) {
+          problems.addAll(e.problems());
+        }
+      }
+    }
+    if (!problems.isEmpty()) {
+      throw new ConfigException(problems);
+    }
     Map<String, Upstream> next = new LinkedHashMap<>();
     for (UpstreamConfig config : configs) {
-      Upstream current = byName.get(config.name());
-      next.put(config.name(), current != null && current.config().equals(config) ? current : build(environment, config));
+      next.put(config.name(), carriedOver(config) ? byName.get(config.name())
+          : build(environment, config, tls.get(config.name())));
     }
     return new Upstreams(next);
   }
 
-  private static Upstream build(Environment environment, UpstreamConfig config) {
+  private boolean carriedOver(UpstreamConfig config) {
+    Upstream current = byName.get(config.name());
+    return current != null && current.config().equals(config);
+  }
+
+  private static Upstream build(Environment environment, UpstreamConfig config, UpstreamTls tls) {
     VertxInternal vertx = (VertxInternal) environment.vertx();
     ChannelFactory<? extends Channel> channels = vertx.transport().channelFactory(false);
     AddressResolverGroup<InetSocketAddress> resolver = vertx.nameResolver().nettyAddressResolverGroup();
@@ -74,9 +100,9 @@ public final class Upstreams {
     List<UpstreamEndpoint> endpoints = new ArrayList<>();
     for (Endpoint address : config.endpoints()) {
       EndpointHealth health = new EndpointHealth(config.name(), address, config.healthCheck(), environment.cluster());
-      UpstreamEndpoint endpoint = new UpstreamEndpoint(config, address,
-          environment.statsFor().apply(config.name(), address.toString()), health, budget, environment.loops(),
-          (e, loop) -> new ChannelConnector(loop, config, address, channels, resolver, epoll));
+      EndpointStats stats = environment.statsFor().apply(config.name(), address.toString());
+      UpstreamEndpoint endpoint = new UpstreamEndpoint(config, address, stats, health, budget, environment.loops(),
+          (e, loop) -> new ChannelConnector(loop, config, address, channels, resolver, epoll, tls, stats));
       health.onEjected(endpoint::onEjected);
       health.start(vertx, HealthChecker.of(config.healthCheck(), probes));
       endpoints.add(endpoint);
@@ -86,10 +112,24 @@ public final class Upstreams {
   }
 
   private static HttpClientOptions probeOptions(UpstreamConfig config) {
-    return new HttpClientOptions()
+    HttpClientOptions options = new HttpClientOptions()
         .setConnectTimeout((int) config.pool().connectTimeout().toMillis())
         .setKeepAlive(false)
         .setName("keepgate-probes-" + config.name());
+    UpstreamTlsConfig tls = config.tls();
+    if (tls.enabled()) {
+      // HTTP probes of a TLS upstream speak TLS with the same trust and client certificate; a
+      // pinned serverName is not what a probe's Host names, so only the chain is verified then
+      options.setSsl(true).setTrustAll(!tls.verify()).setVerifyHost(tls.verify() && tls.serverName().isEmpty());
+      if (tls.caFile() != null) {
+        options.setTrustOptions(new PemTrustOptions().addCertPath(tls.caFile().toString()));
+      }
+      if (tls.certFile() != null) {
+        options.setKeyCertOptions(new PemKeyCertOptions()
+            .setCertPath(tls.certFile().toString()).setKeyPath(tls.keyFile().toString()));
+      }
+    }
+    return options;
   }
 
   /** The upstreams of this set that {@code next} does not carry over. */

@@ -118,7 +118,7 @@ class ConfigLoaderTest {
         UpstreamConfig.DEFAULT_RESPONSE_TIMEOUT, UpstreamConfig.DEFAULT_PER_TRY_TIMEOUT,
         new HealthCheckConfig(HealthCheckConfig.DEFAULT_PATH, HealthCheckConfig.DEFAULT_INTERVAL,
             HealthCheckConfig.DEFAULT_TIMEOUT, HealthCheckConfig.DEFAULT_UNHEALTHY_THRESHOLD,
-            HealthCheckConfig.DEFAULT_HEALTHY_THRESHOLD)), upstream);
+            HealthCheckConfig.DEFAULT_HEALTHY_THRESHOLD), UpstreamTlsConfig.DISABLED), upstream);
 
     assertEquals(List.of(new RouteConfig("route-0",
         new RouteConfig.Match("", RouteConfig.Match.DEFAULT_PATH_PREFIX, Set.of()), "api", "", "")),
@@ -590,6 +590,18 @@ class ConfigLoaderTest {
         "server.tls.certificates: [] (expected: at least one certificate when TLS is enabled)");
     assertProblems(json("{'server':{'tls':{'redirectCleartext':true}}}"),
         "server.tls.redirectCleartext: true (expected: false unless server.tls.enabled: there is no TLS listener to redirect to)");
+  }
+
+  @Test
+  void upstreamTlsFilesMustBeReadableAndAClientCertificateComesWithItsKey() {
+    assertProblems(withUpstream("'tls':{'enabled':true,'caFile':'/nonexistent/ca.pem','certFile':'/nonexistent/c.pem',"
+            + "'serverName':'bad name'}"),
+        "upstreams[0].tls.serverName: \"bad name\" (expected: a host name or IP address)",
+        "upstreams[0].tls.caFile: \"/nonexistent/ca.pem\" (expected: a readable file)",
+        "upstreams[0].tls.certFile: \"/nonexistent/c.pem\" (expected: a readable file)",
+        "upstreams[0].tls.keyFile: missing (expected: certFile and keyFile together, for a client certificate)");
+    UpstreamTlsConfig tls = valid(withUpstream("'tls':{'enabled':true,'verify':false}")).upstreams().get(0).tls();
+    assertEquals(new UpstreamTlsConfig(true, "", null, false, null, null), tls);
   }
 
   @Test

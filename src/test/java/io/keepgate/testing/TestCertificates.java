@@ -11,6 +11,7 @@ import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Date;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.TrustManagerFactory;
@@ -55,10 +56,23 @@ public final class TestCertificates {
 
   private TestCertificates() {}
 
+  /** How the private key is written: PKCS#8, or the older OpenSSL form of its algorithm. */
+  public enum KeyForm {
+    /** {@code BEGIN PRIVATE KEY}. */
+    PKCS8,
+    /** {@code BEGIN RSA PRIVATE KEY} or {@code BEGIN EC PRIVATE KEY}. */
+    TRADITIONAL
+  }
+
   /** A self-signed EC certificate for {@code names} (the first is also the CN), valid for a day, in {@code dir}. */
   public static Issued issue(Path dir, String... names) throws Exception {
-    KeyPairGenerator generator = KeyPairGenerator.getInstance("EC");
-    generator.initialize(256);
+    return issue(dir, "EC", KeyForm.PKCS8, names);
+  }
+
+  /** A self-signed certificate with an {@code algorithm} ("EC" or "RSA") key written in {@code form}. */
+  public static Issued issue(Path dir, String algorithm, KeyForm form, String... names) throws Exception {
+    KeyPairGenerator generator = KeyPairGenerator.getInstance(algorithm);
+    generator.initialize(algorithm.equals("RSA") ? 2048 : 256);
     KeyPair pair = generator.generateKeyPair();
     X500Name subject = new X500Name("CN=" + names[0]);
     Instant now = Instant.now();
@@ -71,13 +85,31 @@ public final class TestCertificates {
             Date.from(now.minus(Duration.ofHours(1))), Date.from(now.plus(Duration.ofDays(1))), subject,
             pair.getPublic())
             .addExtension(Extension.subjectAlternativeName, false, new GeneralNames(san))
-            .build(new JcaContentSignerBuilder("SHA256withECDSA").build(pair.getPrivate())));
+            .build(new JcaContentSignerBuilder(algorithm.equals("RSA") ? "SHA256withRSA" : "SHA256withECDSA")
+                .build(pair.getPrivate())));
     String stem = names[0].replace('*', '_');
     Path certFile = dir.resolve(stem + ".crt");
     Path keyFile = dir.resolve(stem + ".key");
     Files.writeString(certFile, pem(certificate));
     Files.writeString(keyFile, pem(new JcaPKCS8Generator(pair.getPrivate(), null).generate()));
+    if (form == KeyForm.TRADITIONAL) {
+      toTraditional(keyFile, algorithm);
+    }
     return new Issued(certFile, keyFile, certificate);
+  }
+
+  /** Rewrites a PKCS#8 key in the older form, as users' tools write it: {@code openssl rsa -traditional} or {@code openssl ec}. */
+  private static void toTraditional(Path keyFile, String algorithm) throws Exception {
+    Path out = keyFile.resolveSibling(keyFile.getFileName() + ".traditional");
+    List<String> command = algorithm.equals("RSA")
+        ? List.of("openssl", "rsa", "-traditional", "-in", keyFile.toString(), "-out", out.toString())
+        : List.of("openssl", "ec", "-in", keyFile.toString(), "-out", out.toString());
+    Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+    String output = new String(process.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+    if (!process.waitFor(30, java.util.concurrent.TimeUnit.SECONDS) || process.exitValue() != 0) {
+      throw new IllegalStateException(String.join(" ", command) + " failed: " + output);
+    }
+    Files.move(out, keyFile, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
   }
 
   private static String pem(Object object) throws Exception {
