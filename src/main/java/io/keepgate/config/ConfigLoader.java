@@ -186,7 +186,7 @@ public final class ConfigLoader {
   private static ServerConfig readServer(Reader r) {
     r.checkKeys("host", "port", "idleTimeoutMs", "headerReadTimeoutMs", "maxHeaderBytes",
         "maxRequestLineBytes", "drainTimeoutMs", "eventLoops", "maxConnections", "sendTimeoutMs",
-        "responseBufferBytes", "socketSendBufferBytes", "tls");
+        "responseBufferBytes", "socketSendBufferBytes", "tls", "proxyProtocol");
     return new ServerConfig(
         r.listenHost("host", ServerConfig.DEFAULT_HOST),
         r.integer("port", ServerConfig.DEFAULT_PORT, 0, 65535),
@@ -200,7 +200,37 @@ public final class ConfigLoader {
         r.duration("sendTimeoutMs", ServerConfig.DEFAULT_SEND_TIMEOUT, true),
         r.integer("responseBufferBytes", ServerConfig.DEFAULT_RESPONSE_BUFFER_BYTES, 4096, 16 << 20),
         r.integer("socketSendBufferBytes", ServerConfig.DEFAULT_SOCKET_SEND_BUFFER_BYTES, 0, 64 << 20),
-        readTls(r.object("tls")));
+        readTls(r.object("tls")),
+        readProxyProtocol(r.object("proxyProtocol")));
+  }
+
+  /** {@code a.b.c.d/n} or an IPv6 literal with {@code /n}. */
+  private static final Pattern CIDR = Pattern.compile("(\\d{1,3}(\\.\\d{1,3}){3})/(\\d{1,2})|([0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*)/(\\d{1,3})");
+
+  private static ProxyProtocolConfig readProxyProtocol(Reader r) {
+    r.checkKeys("enabled", "trustedCidrs");
+    boolean enabled = r.bool("enabled", false);
+    List<String> cidrs = new ArrayList<>();
+    List<Item> items = r.strings("trustedCidrs", false);
+    for (Item item : items == null ? List.<Item>of() : items) {
+      var m = CIDR.matcher(item.value());
+      boolean valid = m.matches();
+      if (valid && m.group(1) != null) {
+        valid = Integer.parseInt(m.group(3)) <= 32
+            && java.util.Arrays.stream(m.group(1).split("\\.")).allMatch(octet -> Integer.parseInt(octet) <= 255);
+      } else if (valid) {
+        valid = Integer.parseInt(m.group(5)) <= 128;
+      }
+      if (valid) {
+        cidrs.add(item.value());
+      } else {
+        r.report(item.path(), show(item.value()) + " (expected: a network as address/prefix, e.g. 10.0.0.0/8 or fd00::/8)");
+      }
+    }
+    if (enabled && cidrs.isEmpty() && (items == null || items.isEmpty())) {
+      r.problem("trustedCidrs", "[] (expected: the load balancers' networks: a PROXY header from anywhere else is refused)");
+    }
+    return new ProxyProtocolConfig(enabled, cidrs);
   }
 
   private static final Set<String> TLS_PROTOCOLS = Set.of("TLSv1.3", "TLSv1.2");
@@ -519,7 +549,9 @@ public final class ConfigLoader {
         .put("sendTimeoutMs", s.sendTimeout().toMillis())
         .put("responseBufferBytes", s.responseBufferBytes())
         .put("socketSendBufferBytes", s.socketSendBufferBytes())
-        .put("tls", tlsJson(s.tls()));
+        .put("tls", tlsJson(s.tls()))
+        .put("proxyProtocol", new JsonObject().put("enabled", s.proxyProtocol().enabled())
+            .put("trustedCidrs", new JsonArray(List.copyOf(s.proxyProtocol().trustedCidrs()))));
   }
 
   private static JsonObject upstreamJson(UpstreamConfig u) {

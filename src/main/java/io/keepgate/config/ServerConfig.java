@@ -23,6 +23,7 @@ import java.time.Duration;
  *                           NGINX's {@code listen ... sndbuf=} and HAProxy's {@code tune.sndbuf.client});
  *                           0 leaves it to the kernel's autotuning, up to {@code net.ipv4.tcp_wmem}
  * @param tls                the TLS listener beside this one
+ * @param proxyProtocol      PROXY protocol headers from trusted load balancers, on both listeners
  */
 public record ServerConfig(
     String host,
@@ -37,7 +38,8 @@ public record ServerConfig(
     Duration sendTimeout,
     int responseBufferBytes,
     int socketSendBufferBytes,
-    TlsConfig tls) {
+    TlsConfig tls,
+    ProxyProtocolConfig proxyProtocol) {
 
   /** {@value}. */
   public static final String DEFAULT_HOST = "0.0.0.0";

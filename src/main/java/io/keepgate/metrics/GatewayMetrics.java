@@ -124,6 +124,11 @@ public final class GatewayMetrics {
     });
   }
 
+  /** A PROXY protocol header: {@code accepted}, or refused as {@code untrusted} or {@code malformed} (connection closed). */
+  public void proxyProtocolHeader(String result) {
+    Counter.builder(PROXY_PROTOCOL_HEADERS).tag(TAG_RESULT, result).register(registry).increment();
+  }
+
   /** The proxy listener failed to accept a connection. */
   public void acceptFailed() {
     acceptFailures.increment();

@@ -43,6 +43,8 @@ public final class MetricNames {
   public static final String TLS_CERTIFICATE_EXPIRY = "keepgate.tls.certificate.expiry";
   /** Counter {@code keepgate_tls_certificate_reloads_total{result="applied|rejected"}}: certificate files that changed. */
   public static final String TLS_CERTIFICATE_RELOADS = "keepgate.tls.certificate.reloads";
+  /** Counter {@code keepgate_proxy_protocol_headers_total{result="accepted|untrusted|malformed"}}: PROXY headers seen. */
+  public static final String PROXY_PROTOCOL_HEADERS = "keepgate.proxy.protocol.headers";
   /** Counter {@code keepgate_accept_failures_total}: accepts the proxy listener could not complete (e.g. out of file descriptors). */
   public static final String ACCEPT_FAILURES = "keepgate.accept.failures";
 

@@ -85,6 +85,8 @@ final class ClientConnection extends ChannelInboundHandlerAdapter
   /** When the connection last went idle (loop time, ns), for the drain's grace. */
   private long idleSince;
   private String clientHost;
+  /** Set from a PROXY protocol header, else -1: the socket's peer port. */
+  private int clientPort = -1;
 
   ClientConnection(ProxyLoop loop) {
     this.loop = loop;
@@ -115,12 +117,20 @@ final class ClientConnection extends ChannelInboundHandlerAdapter
     return reading;
   }
 
-  /** The client's port, for the access log. */
+  /** The client's port, for the access log: the PROXY header's source port when one was accepted. */
   int clientPort() {
+    if (clientPort >= 0) {
+      return clientPort;
+    }
     return channel.remoteAddress() instanceof InetSocketAddress address ? address.getPort() : 0;
   }
 
-  /** The client's IP address, for X-Forwarded-For and the access log. */
+  /** The real client behind a trusted load balancer, from its PROXY protocol header. */
+  void proxiedClient(String host, int port) {
+    clientHost = host;
+    clientPort = port;
+  }
+
   /** Whether the client came in on the TLS listener. */
   boolean secure() {
     return secure;
@@ -131,6 +141,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter
     return secure ? "https" : "http";
   }
 
+  /** The client's IP address, for X-Forwarded-For and the access log (the PROXY header's source when accepted). */
   String clientHost() {
     if (clientHost == null) {
       clientHost = channel.remoteAddress() instanceof InetSocketAddress address

@@ -35,6 +35,8 @@ final class ProxyServer {
   private final int port;
   /** TLS for this listener, or null for cleartext. */
   private final TlsTermination tls;
+  /** PROXY protocol headers, or null when off. */
+  private final ProxyProtocol proxyProtocol;
   private final List<ProxyLoop> loops;
   private final EventLoopGroup group;
   private final ChannelFactory<? extends ServerChannel> channels;
@@ -42,11 +44,13 @@ final class ProxyServer {
   private final AcceptGuard acceptGuard;
   private final List<Channel> listeners = new ArrayList<>();
 
-  ProxyServer(ServerConfig config, int port, TlsTermination tls, List<ProxyLoop> loops, EventLoopGroup group,
-      ChannelFactory<? extends ServerChannel> channels, boolean nativeTransport, AcceptGuard acceptGuard) {
+  ProxyServer(ServerConfig config, int port, TlsTermination tls, ProxyProtocol proxyProtocol, List<ProxyLoop> loops,
+      EventLoopGroup group, ChannelFactory<? extends ServerChannel> channels, boolean nativeTransport,
+      AcceptGuard acceptGuard) {
     this.config = config;
     this.port = port;
     this.tls = tls;
+    this.proxyProtocol = proxyProtocol;
     this.loops = loops;
     this.group = group;
     this.channels = channels;
@@ -114,7 +118,10 @@ final class ProxyServer {
     return bootstrap;
   }
 
-  /** The pipeline of a client connection: TLS (on the TLS listener), decoder, encoder, and the connection's own handler. */
+  /**
+   * The pipeline of a client connection: the PROXY header detector (when on), TLS (on the TLS
+   * listener), decoder, encoder, and the connection's own handler.
+   */
   private ChannelInitializer<Channel> initializer(Function<Channel, ProxyLoop> loopOf) {
     return new ChannelInitializer<>() {
       @Override
@@ -123,6 +130,9 @@ final class ProxyServer {
         RequestDecoder decoder = new RequestDecoder(config.maxRequestLineBytes(), config.maxHeaderBytes(), connection);
         ResponseEncoder encoder = new ResponseEncoder();
         connection.init(channel, decoder, encoder, tls != null);
+        if (proxyProtocol != null) {
+          channel.pipeline().addLast(proxyProtocol.newDetector(connection));
+        }
         if (tls != null) {
           channel.pipeline().addLast(tls.newHandlers());
         }

@@ -29,6 +29,7 @@ public final class ProxyVerticle extends VerticleBase {
   /** Certificates read at construction, so that a bad pair fails the start with its JSON path. */
   private final ServerCertificates certificates;
   private final TlsTermination tls;
+  private final ProxyProtocol proxyProtocol;
   private final GatewayMetrics metrics;
   private CertificateWatcher certificateWatcher;
   private final List<ProxyServer> servers = new ArrayList<>();
@@ -46,6 +47,7 @@ public final class ProxyVerticle extends VerticleBase {
         metrics, accessLog, boundTlsPort);
     this.acceptGuard = new AcceptGuard(metrics);
     this.metrics = metrics;
+    this.proxyProtocol = config.proxyProtocol().enabled() ? new ProxyProtocol(config.proxyProtocol(), metrics) : null;
     if (config.tls().enabled()) {
       certificates = ServerCertificates.read(config.tls(), ServerCertificates.preferredProvider());
       tls = new TlsTermination(certificates, config.headerReadTimeout(), metrics);
@@ -71,7 +73,7 @@ public final class ProxyVerticle extends VerticleBase {
 
   private ProxyServer server(int port, TlsTermination termination) {
     VertxInternal internal = (VertxInternal) vertx;
-    ProxyServer server = new ProxyServer(config, port, termination, loops, internal.nettyEventLoopGroup(),
+    ProxyServer server = new ProxyServer(config, port, termination, proxyProtocol, loops, internal.nettyEventLoopGroup(),
         internal.transport().serverChannelFactory(false), vertx.isNativeTransportEnabled(), acceptGuard);
     servers.add(server);
     return server;

@@ -98,7 +98,7 @@ class ConfigLoaderTest {
         ServerConfig.DEFAULT_MAX_HEADER_BYTES, ServerConfig.DEFAULT_MAX_REQUEST_LINE_BYTES,
         ServerConfig.DEFAULT_DRAIN_TIMEOUT, ServerConfig.DEFAULT_EVENT_LOOPS, ServerConfig.DEFAULT_MAX_CONNECTIONS,
         ServerConfig.DEFAULT_SEND_TIMEOUT, ServerConfig.DEFAULT_RESPONSE_BUFFER_BYTES,
-        ServerConfig.DEFAULT_SOCKET_SEND_BUFFER_BYTES, TlsConfig.DISABLED), config.server());
+        ServerConfig.DEFAULT_SOCKET_SEND_BUFFER_BYTES, TlsConfig.DISABLED, ProxyProtocolConfig.DISABLED), config.server());
     assertEquals(new AdminConfig(AdminConfig.DEFAULT_HOST, AdminConfig.DEFAULT_PORT), config.admin());
     assertEquals(new AccessLogConfig(AccessLogConfig.DEFAULT_ENABLED), config.accessLog());
     assertEquals(new ClusterConfig(ClusterConfig.DEFAULT_ENABLED, ClusterConfig.DEFAULT_NAME,
@@ -191,7 +191,7 @@ class ConfigLoaderTest {
     assertEquals(Set.of("server", "admin", "accessLog", "upstreams", "routes", "cluster"), json.fieldNames());
     assertEquals(Set.of("host", "port", "idleTimeoutMs", "headerReadTimeoutMs", "maxHeaderBytes",
         "maxRequestLineBytes", "drainTimeoutMs", "eventLoops", "maxConnections", "sendTimeoutMs", "responseBufferBytes",
-        "socketSendBufferBytes", "tls"),
+        "socketSendBufferBytes", "tls", "proxyProtocol"),
         json.getJsonObject("server").fieldNames());
     assertEquals(60000L, json.getJsonObject("server").getLong("idleTimeoutMs"));
     JsonObject upstream = json.getJsonArray("upstreams").getJsonObject(0);
@@ -602,6 +602,19 @@ class ConfigLoaderTest {
         "upstreams[0].tls.keyFile: missing (expected: certFile and keyFile together, for a client certificate)");
     UpstreamTlsConfig tls = valid(withUpstream("'tls':{'enabled':true,'verify':false}")).upstreams().get(0).tls();
     assertEquals(new UpstreamTlsConfig(true, "", null, false, null, null), tls);
+  }
+
+  @Test
+  void proxyProtocolTrustsOnlyNetworksGivenAsCidrs() {
+    assertProblems(json("{'server':{'proxyProtocol':{'enabled':true,'trustedCidrs':['10.0.0.0/33','lb.local','300.1.1.1/8']}}}"),
+        "server.proxyProtocol.trustedCidrs[0]: \"10.0.0.0/33\" (expected: a network as address/prefix, e.g. 10.0.0.0/8 or fd00::/8)",
+        "server.proxyProtocol.trustedCidrs[1]: \"lb.local\" (expected: a network as address/prefix, e.g. 10.0.0.0/8 or fd00::/8)",
+        "server.proxyProtocol.trustedCidrs[2]: \"300.1.1.1/8\" (expected: a network as address/prefix, e.g. 10.0.0.0/8 or fd00::/8)");
+    assertProblems(json("{'server':{'proxyProtocol':{'enabled':true}}}"),
+        "server.proxyProtocol.trustedCidrs: [] (expected: the load balancers' networks: a PROXY header from anywhere else is refused)");
+    assertEquals(new ProxyProtocolConfig(true, List.of("10.0.0.0/8", "fd00::/8")),
+        valid(json("{'server':{'proxyProtocol':{'enabled':true,'trustedCidrs':['10.0.0.0/8','fd00::/8']}}}"))
+            .server().proxyProtocol());
   }
 
   @Test
