@@ -38,11 +38,13 @@ for row in csv.DictReader(open(runs_path), delimiter="\t"):
     row["sweep"] = int(row["sweep"])
     runs.append(row)
 
-CELL_ORDER = ["1k-ka", "1k-close", "64k-ka", "64k-close"]
+CELL_ORDER = ["1k-ka", "1k-close", "64k-ka", "64k-close", "tls1k-ka", "tls1k-close", "uptls1k-ka"]
 TARGET_ORDER = ["direct", "nginx-ka", "haproxy", "nginx-nokeepalive", "keepgate", "keepgate-routes", "keepgate-log",
                 "keepgate-b"]
 CELL_NAME = {"1k-ka": "1 KiB, keep-alive clients", "1k-close": "1 KiB, close per request",
-             "64k-ka": "64 KiB, keep-alive clients", "64k-close": "64 KiB, close per request"}
+             "64k-ka": "64 KiB, keep-alive clients", "64k-close": "64 KiB, close per request",
+             "tls1k-ka": "1 KiB over TLS, keep-alive clients", "tls1k-close": "1 KiB over TLS, new TLS connection per request",
+             "uptls1k-ka": "1 KiB, TLS to the backend, keep-alive clients"}
 cells = [c for c in CELL_ORDER if any(r["cell"] == c for r in runs)]
 targets = [t for t in TARGET_ORDER if any(r["target"] == t for r in runs)]
 by = {}
@@ -168,6 +170,16 @@ if variant_text:
     out.append("What routing and the access log cost (1.00 = nothing):")
     out.append("")
     out.append(variant_text)
+    out.append("")
+uptls = [(t, summary[("uptls1k-ka", t)]) for t in targets if ("uptls1k-ka", t) in summary]
+if uptls:
+    out.append("TLS handshakes at the backend in the cell with TLS to the backend (each backend accept is "
+               "one handshake; wrk keeps its 64 connections to the proxy):")
+    out.append("")
+    out.append("| proxy | backend TLS handshakes per second (most in one run / run length) | req/s |")
+    out.append("|---|---:|---:|")
+    for t, s in uptls:
+        out.append(f"| {t} | {s['accepts'] / int(meta['duration']):,.1f} | {s['rps']:,.0f} |")
     out.append("")
 if check_text:
     out.append("keepgate's targets:")
