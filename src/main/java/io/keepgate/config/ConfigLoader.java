@@ -77,7 +77,7 @@ public final class ConfigLoader {
     } catch (IOException e) {
       throw new ConfigException(List.of(path + ": cannot read: " + describe(e)));
     }
-    return parse(text, path.toString());
+    return parse(text, path.toString(), true);
   }
 
   /**
@@ -86,7 +86,15 @@ public final class ConfigLoader {
    * @throws ConfigException listing every problem found, each naming its JSON path and the reason
    */
   public static GatewayConfig parse(String json) throws ConfigException {
-    return parse(Objects.requireNonNull(json, "json"), DOCUMENT);
+    return parse(Objects.requireNonNull(json, "json"), DOCUMENT, true);
+  }
+
+  /**
+   * As {@link #parse(String)}, for a config that will run on another host (a ConfigMap, an image's
+   * config): every check but that the files it names (certificates, keys, CA bundles) exist here.
+   */
+  public static GatewayConfig parseForAnotherHost(String json) throws ConfigException {
+    return parse(Objects.requireNonNull(json, "json"), DOCUMENT, false);
   }
 
   /**
@@ -111,7 +119,7 @@ public final class ConfigLoader {
   // ---------------------------------------------------------------------------------------------
   // Parsing
 
-  private static GatewayConfig parse(String text, String source) throws ConfigException {
+  private static GatewayConfig parse(String text, String source, boolean checkFiles) throws ConfigException {
     Object document;
     try {
       document = decode(text);
@@ -122,7 +130,7 @@ public final class ConfigLoader {
       throw new ConfigException(List.of(source + ": " + show(document) + " (expected: object)"));
     }
     List<String> problems = new ArrayList<>();
-    GatewayConfig config = readGateway(new Reader(root, "", -1, problems));
+    GatewayConfig config = readGateway(new Reader(root, "", -1, problems, checkFiles));
     if (!problems.isEmpty()) {
       throw new ConfigException(problems);
     }
@@ -275,7 +283,7 @@ public final class ConfigLoader {
       return Path.of("");
     }
     Path file = Path.of(value);
-    if (!Files.isRegularFile(file) || !Files.isReadable(file)) {
+    if (r.checkFiles && (!Files.isRegularFile(file) || !Files.isReadable(file))) {
       r.problem(key, show(value) + " (expected: a readable file)");
     }
     return file;
@@ -676,12 +684,15 @@ public final class ConfigLoader {
     private final String path;
     private final int index;
     private final List<String> problems;
+    /** Whether files the config names must exist and be readable here. */
+    private final boolean checkFiles;
 
-    Reader(JsonObject json, String path, int index, List<String> problems) {
+    Reader(JsonObject json, String path, int index, List<String> problems, boolean checkFiles) {
       this.json = json;
       this.path = path;
       this.index = index;
       this.problems = problems;
+      this.checkFiles = checkFiles;
     }
 
     /** The position of this object in its array, or -1. */
@@ -805,7 +816,7 @@ public final class ConfigLoader {
     /** The object under {@code key}; an empty one when absent or (reported) not an object. */
     Reader object(String key) {
       JsonObject value = typed(key, JsonObject.class, "object");
-      return new Reader(value == null ? new JsonObject() : value, pathOf(key), -1, problems);
+      return new Reader(value == null ? new JsonObject() : value, pathOf(key), -1, problems, checkFiles);
     }
 
     /**
@@ -818,7 +829,7 @@ public final class ConfigLoader {
         String elementPath = pathOf(key) + "[" + i + "]";
         Object element = array.getValue(i);
         if (element instanceof JsonObject object) {
-          action.accept(new Reader(object, elementPath, i, problems));
+          action.accept(new Reader(object, elementPath, i, problems, checkFiles));
         } else {
           report(elementPath, show(element) + " (expected: object)");
         }

@@ -53,10 +53,10 @@ final class KeepgateManifestChecks {
 
   private KeepgateManifestChecks() {}
 
-  /** Parses the ConfigMap's keepgate.json with keepgate's own {@link ConfigLoader#parse}. */
+  /** Parses the ConfigMap's keepgate.json with keepgate's own loader, as it will run in the pod ({@link ConfigLoader#parseForAnotherHost}). */
   static ParsedConfig parseConfig(String json) {
     try {
-      return new ParsedConfig(ConfigLoader.parse(json), List.of());
+      return new ParsedConfig(ConfigLoader.parseForAnotherHost(json), List.of());
     } catch (ConfigException e) {
       return new ParsedConfig(null, e.problems());
     }
@@ -125,8 +125,11 @@ final class KeepgateManifestChecks {
     }
 
     // Container ports are the config's listeners
-    Map<String, Integer> listeners = Map.of("server.port", config.server().port(), "admin.port", config.admin().port(),
-        "cluster.port", config.cluster().port());
+    Map<String, Integer> listeners = new java.util.LinkedHashMap<>(Map.of("server.port", config.server().port(),
+        "admin.port", config.admin().port(), "cluster.port", config.cluster().port()));
+    if (config.server().tls().enabled()) {
+      listeners.put("server.tls.port", config.server().tls().port());
+    }
     List<ContainerPort> ports = Objects.requireNonNullElse(container.getPorts(), List.of());
     listeners.forEach((key, port) -> {
       if (ports.stream().noneMatch(p -> p.getContainerPort().equals(port))) {
@@ -136,6 +139,20 @@ final class KeepgateManifestChecks {
     for (ContainerPort port : ports) {
       if (!listeners.containsValue(port.getContainerPort())) {
         problems.add(c + "containerPort " + port.getContainerPort() + " is none of the config's listeners " + listeners);
+      }
+    }
+
+    // Certificates and keys of the TLS listener come from a Secret volume, mounted without subPath
+    // (a subPath mount never sees a renewed certificate)
+    for (var files : config.server().tls().enabled() ? config.server().tls().certificates() : List.<io.keepgate.config.TlsConfig.CertificateFiles>of()) {
+      for (String file : List.of(files.certFile().toString(), files.keyFile().toString())) {
+        VolumeMount mount = Objects.requireNonNullElse(container.getVolumeMounts(), List.<VolumeMount>of()).stream()
+            .filter(m -> file.startsWith(m.getMountPath().replaceAll("/$", "") + "/")).findFirst().orElse(null);
+        Volume volume = mount == null ? null : pod.getVolumes().stream()
+            .filter(v -> v.getName().equals(mount.getName())).findFirst().orElse(null);
+        if (volume == null || volume.getSecret() == null || mount.getSubPath() != null) {
+          problems.add(c + "server.tls file " + file + " is on no Secret volume mounted as a directory");
+        }
       }
     }
 
@@ -333,13 +350,13 @@ final class KeepgateManifestChecks {
         Integer resolved = containerPort(target, container);
         if (resolved == null) {
           problems.add(s + "targetPort " + target.getValue() + " is no port of the keepgate container");
-        } else if (resolved == config.server().port() && !"None".equals(service.getSpec().getClusterIP())) {
+        } else if (proxyPorts(config).contains(resolved) && !"None".equals(service.getSpec().getClusterIP())) {
           traffic = service;
         } else if (resolved == config.cluster().port() && "None".equals(service.getSpec().getClusterIP())) {
           members = service;
-        } else if (resolved != config.server().port()) {
+        } else if (!proxyPorts(config).contains(resolved)) {
           problems.add(s + "port " + port.getPort() + " exposes container port " + resolved
-              + " (expected: only the proxy port in a ClusterIP Service, only the member port in the headless one)");
+              + " (expected: only proxy ports in a ClusterIP Service, only the member port in the headless one)");
         }
       }
     }
@@ -413,7 +430,6 @@ final class KeepgateManifestChecks {
     if (policies.isEmpty()) {
       problems.add("no NetworkPolicy");
     }
-    int server = config.server().port();
     int admin = config.admin().port();
     int member = config.cluster().port();
     for (NetworkPolicy policy : policies) {
@@ -425,7 +441,7 @@ final class KeepgateManifestChecks {
       if (!types.contains("Ingress")) {
         problems.add(n + "policyTypes lacks Ingress");
       }
-      boolean serverOpen = false;
+      java.util.Set<Integer> openProxyPorts = new java.util.HashSet<>();
       boolean memberAllowed = false;
       boolean adminAllowed = false;
       for (NetworkPolicyIngressRule rule : Objects.requireNonNullElse(policy.getSpec().getIngress(), List.<NetworkPolicyIngressRule>of())) {
@@ -439,8 +455,10 @@ final class KeepgateManifestChecks {
           Integer number = port.getPort() == null ? null : containerPort(port.getPort(), container);
           if (number == null) {
             problems.add(n + "ingress port " + (port.getPort() == null ? "(all)" : port.getPort().getValue()) + " is no port of the keepgate container");
-          } else if (number == server) {
-            serverOpen |= from.isEmpty();
+          } else if (proxyPorts(config).contains(number)) {
+            if (from.isEmpty()) {
+              openProxyPorts.add(number);
+            }
           } else if (number == member) {
             boolean onlyKeepgate = !from.isEmpty() && from.stream().allMatch(peer -> peer.getIpBlock() == null
                 && peer.getNamespaceSelector() == null && peer.getPodSelector() != null
@@ -458,8 +476,10 @@ final class KeepgateManifestChecks {
           }
         }
       }
-      if (!serverOpen) {
-        problems.add(n + "server.port " + server + " is not open to clients");
+      for (int proxyPort : proxyPorts(config)) {
+        if (!openProxyPorts.contains(proxyPort)) {
+          problems.add(n + "proxy port " + proxyPort + " is not open to clients");
+        }
       }
       if (!memberAllowed) {
         problems.add(n + "cluster.port " + member + " is closed to the other members");
@@ -484,5 +504,11 @@ final class KeepgateManifestChecks {
 
   private static <T> List<T> only(List<HasMetadata> resources, Class<T> type) {
     return resources.stream().filter(type::isInstance).map(type::cast).toList();
+  }
+
+  /** The proxy listeners' ports: server.port, and server.tls.port when the TLS listener is on. */
+  private static List<Integer> proxyPorts(GatewayConfig config) {
+    return config.server().tls().enabled()
+        ? List.of(config.server().port(), config.server().tls().port()) : List.of(config.server().port());
   }
 }

@@ -59,7 +59,7 @@ class KubernetesManifestsTest {
   /** The ConfigMap's keepgate.json passes keepgate's own validation, with the cluster on. */
   @Test
   void theConfigMapConfigIsValidWithTheClusterOn() throws ConfigException {
-    GatewayConfig config = ConfigLoader.parse(configMapConfig());
+    GatewayConfig config = ConfigLoader.parseForAnotherHost(configMapConfig());
     assertTrue(config.cluster().enabled(), "every pod a Hazelcast member");
     assertEquals("keepgate-hazelcast", config.cluster().kubernetesServiceDns());
     assertEquals("", config.cluster().host(), "empty: each member binds its pod's $POD_IP");
@@ -68,7 +68,7 @@ class KubernetesManifestsTest {
 
   @Test
   void theDeploymentProbesTheAdminListenerAndOutwaitsTheDrain() throws ConfigException {
-    GatewayConfig config = ConfigLoader.parse(configMapConfig());
+    GatewayConfig config = ConfigLoader.parseForAnotherHost(configMapConfig());
     Deployment deployment = Project.manifests().stream().map(Document::resource)
         .filter(Deployment.class::isInstance).map(Deployment.class::cast).findFirst().orElseThrow();
     var pod = deployment.getSpec().getTemplate().getSpec();
@@ -79,7 +79,8 @@ class KubernetesManifestsTest {
     assertEquals(config.admin().port(), KeepgateManifestChecks.containerPort(container.getLivenessProbe().getHttpGet().getPort(), container));
     Map<String, Integer> ports = container.getPorts().stream()
         .collect(Collectors.toMap(port -> port.getName(), port -> port.getContainerPort()));
-    assertEquals(Map.of("http", config.server().port(), "admin", config.admin().port(), "hazelcast", config.cluster().port()), ports);
+    assertEquals(Map.of("http", config.server().port(), "https", config.server().tls().port(),
+        "admin", config.admin().port(), "hazelcast", config.cluster().port()), ports);
     List<String> preStop = container.getLifecycle().getPreStop().getExec().getCommand();
     assertEquals("sleep", preStop.get(0));
     long drainSeconds = config.server().drainTimeout().toSeconds();
