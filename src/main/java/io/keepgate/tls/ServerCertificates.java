@@ -111,6 +111,10 @@ public final class ServerCertificates {
         mapping.add(name, context);
       }
       String name = names.isEmpty() ? chain.get(0).getSubjectX500Principal().getName() : names.get(0);
+      if (chain.get(0).getNotAfter().toInstant().isBefore(Instant.now())) {
+        log.warn("{}: the certificate for {} expired on {}; serving it anyway (clients will refuse it)", path, name,
+            chain.get(0).getNotAfter().toInstant());
+      }
       loaded.add(new Loaded(name, files.certFile().toString(), chain.get(0).getNotAfter().toInstant(), names));
     }
     if (!problems.isEmpty()) {

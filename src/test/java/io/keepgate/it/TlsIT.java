@@ -77,6 +77,18 @@ class TlsIT {
         }
         assertEquals("http", forwardedProto.get(), "the cleartext listener still serves, as http");
         assertEquals(4.0, gateway.metric("keepgate_tls_handshakes_total", "side=\"client\"", "result=\"success\""));
+
+        String effective = gateway.admin("/admin/config").body();
+        assertTrue(effective.contains(shop.keyFile().toString()) && !effective.contains("PRIVATE KEY"),
+            "/admin/config names the key file, never its content");
+
+        // curl, as users check a listener: SNI from --resolve, trust from --cacert
+        Process curl = new ProcessBuilder("curl", "-sS", "--max-time", "10", "--cacert", shop.certFile().toString(),
+            "--resolve", "www.shop.example.test:" + gateway.tlsPort() + ":127.0.0.1",
+            "https://www.shop.example.test:" + gateway.tlsPort() + "/").redirectErrorStream(true).start();
+        String curlOutput = new String(curl.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(curl.waitFor(20, java.util.concurrent.TimeUnit.SECONDS) && curl.exitValue() == 0, curlOutput);
+        assertEquals("ok", curlOutput, "curl verified the wildcard certificate for its SNI name");
       }
     }
   }

@@ -69,8 +69,18 @@ public final class TestCertificates {
     return issue(dir, "EC", KeyForm.PKCS8, names);
   }
 
-  /** A self-signed certificate with an {@code algorithm} ("EC" or "RSA") key written in {@code form}. */
+  /** A self-signed certificate with an {@code algorithm} ("EC" or "RSA") key written in {@code form}, valid for a day. */
   public static Issued issue(Path dir, String algorithm, KeyForm form, String... names) throws Exception {
+    return issue(dir, algorithm, form, Instant.now().plus(Duration.ofDays(1)), names);
+  }
+
+  /** A self-signed EC certificate that expired an hour ago. */
+  public static Issued issueExpired(Path dir, String... names) throws Exception {
+    return issue(dir, "EC", KeyForm.PKCS8, Instant.now().minus(Duration.ofHours(1)), names);
+  }
+
+  private static Issued issue(Path dir, String algorithm, KeyForm form, Instant notAfter, String... names)
+      throws Exception {
     KeyPairGenerator generator = KeyPairGenerator.getInstance(algorithm);
     generator.initialize(algorithm.equals("RSA") ? 2048 : 256);
     KeyPair pair = generator.generateKeyPair();
@@ -82,7 +92,7 @@ public final class TestCertificates {
     }
     X509Certificate certificate = new JcaX509CertificateConverter().getCertificate(
         new JcaX509v3CertificateBuilder(subject, BigInteger.valueOf(SERIAL.incrementAndGet()),
-            Date.from(now.minus(Duration.ofHours(1))), Date.from(now.plus(Duration.ofDays(1))), subject,
+            Date.from(now.minus(Duration.ofDays(2))), Date.from(notAfter), subject,
             pair.getPublic())
             .addExtension(Extension.subjectAlternativeName, false, new GeneralNames(san))
             .build(new JcaContentSignerBuilder(algorithm.equals("RSA") ? "SHA256withRSA" : "SHA256withECDSA")

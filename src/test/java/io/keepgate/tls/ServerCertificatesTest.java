@@ -47,6 +47,13 @@ class ServerCertificatesTest {
   }
 
   @Test
+  void anExpiredCertificateIsServedAndItsExpiryShows() throws Exception {
+    TestCertificates.Issued expired = TestCertificates.issueExpired(dir, "old.example.test");
+    ServerCertificates certificates = ServerCertificates.read(config(expired), SslProvider.JDK);
+    assertTrue(certificates.expiries().get("old.example.test").isBefore(java.time.Instant.now()));
+  }
+
+  @Test
   void everyBrokenPairIsReportedWithItsPath() throws Exception {
     TestCertificates.Issued one = TestCertificates.issue(dir, "one.example.test");
     TestCertificates.Issued two = TestCertificates.issue(dir, "two.example.test");
