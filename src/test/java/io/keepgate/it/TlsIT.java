@@ -243,14 +243,28 @@ class TlsIT {
         String tls12 = sClient(gateway.tlsPort(), "-tls1_2", "-alpn", "http/1.1", "-servername", "gateway.example.test");
         assertTrue(tls12.contains("Protocol  : TLSv1.2") || tls12.contains("New, TLSv1.2"), tls12);
         assertTrue(tls12.contains("ALPN protocol: http/1.1"), tls12);
+        Path session = dir.resolve("session.pem");
+        // a request and its response carry the TLS 1.3 session ticket, which comes after the handshake
+        String first = sClient(gateway.tlsPort(), "-ign_eof", "-sess_out", session.toString());
+        assertTrue(first.contains("New, TLSv1.3") && Files.exists(session), "a session ticket was issued: " + first);
+        String again = sClient(gateway.tlsPort(), "-ign_eof", "-sess_in", session.toString());
+        assertTrue(again.contains("Reused, TLSv1.3"), "a returning client resumes: " + again);
+        Path session12 = dir.resolve("session12.pem");
+        sClient(gateway.tlsPort(), "-tls1_2", "-ign_eof", "-sess_out", session12.toString());
+        String again12 = sClient(gateway.tlsPort(), "-tls1_2", "-ign_eof", "-sess_in", session12.toString());
+        assertTrue(again12.contains("Reused, TLSv1.2"), "a returning TLS 1.2 client resumes: " + again12);
         String tls11 = sClient(gateway.tlsPort(), "-tls1_1");
         assertTrue(tls11.contains("alert protocol version") && tls11.contains("Cipher is (NONE)"),
             "TLS 1.1 is refused: " + tls11);
         Await.until("the refusal is counted", Duration.ofSeconds(5),
-            () -> gateway.metric("keepgate_tls_handshakes_total", "side=\"client\"") >= 2.0
-                && gateway.metric("keepgate_tls_handshakes_total", "result=\"success\"") == 1.0);
+            () -> gateway.metric("keepgate_tls_handshakes_total", "side=\"client\"") >= 6.0
+                && gateway.metric("keepgate_tls_handshakes_total", "result=\"success\"") == 5.0);
       }
     }
+  }
+
+  private static byte[] ascii(String text) {
+    return text.getBytes(StandardCharsets.US_ASCII);
   }
 
   /** {@code openssl s_client} against 127.0.0.1:port with {@code args}; its stdout and stderr. */
@@ -258,7 +272,9 @@ class TlsIT {
     List<String> command = new java.util.ArrayList<>(List.of("openssl", "s_client", "-connect", "127.0.0.1:" + port));
     command.addAll(List.of(args));
     Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
-    process.getOutputStream().close(); // EOF on stdin: s_client ends after the handshake
+    try (var stdin = process.getOutputStream()) { // then EOF: s_client ends (with -ign_eof, once keepgate closes)
+      stdin.write(ascii("GET / HTTP/1.1\r\nHost: gateway.example.test\r\nConnection: close\r\n\r\n"));
+    }
     String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     assertTrue(process.waitFor(30, java.util.concurrent.TimeUnit.SECONDS), "openssl s_client finished");
     return output;
