@@ -12,8 +12,6 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * A keepgate node started in-process on port 0 from a JSON config, with helpers to read its admin
@@ -106,20 +104,7 @@ public final class GatewayHarness implements AutoCloseable {
   /** The value of a Prometheus sample from GET /metrics, e.g. {@code metric("keepgate_requests_total", "code=\"200\"")}; 0 when absent. */
   public double metric(String name, String... labelFragments) {
     try {
-      String text = admin("/metrics").body();
-      double sum = 0;
-      Matcher m = Pattern.compile("(?m)^" + Pattern.quote(name) + "(\\{[^}]*\\})? (\\S+)$").matcher(text);
-      outer:
-      while (m.find()) {
-        String labels = m.group(1) == null ? "" : m.group(1);
-        for (String fragment : labelFragments) {
-          if (!labels.contains(fragment)) {
-            continue outer;
-          }
-        }
-        sum += Double.parseDouble(m.group(2));
-      }
-      return sum;
+      return PrometheusText.sum(admin("/metrics").body(), name, labelFragments);
     } catch (IOException | InterruptedException e) {
       throw new AssertionError(e);
     }

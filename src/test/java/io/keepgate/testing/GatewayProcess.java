@@ -268,20 +268,7 @@ public final class GatewayProcess implements AutoCloseable {
   /** The sum of a Prometheus sample over the label fragments given, from {@code /metrics}; 0 when absent. */
   public double metric(String name, String... labelFragments) {
     try {
-      String text = admin("/metrics").body();
-      double sum = 0;
-      Matcher m = Pattern.compile("(?m)^" + Pattern.quote(name) + "(\\{[^}]*\\})? (\\S+)$").matcher(text);
-      outer:
-      while (m.find()) {
-        String labels = m.group(1) == null ? "" : m.group(1);
-        for (String fragment : labelFragments) {
-          if (!labels.contains(fragment)) {
-            continue outer;
-          }
-        }
-        sum += Double.parseDouble(m.group(2));
-      }
-      return sum;
+      return PrometheusText.sum(admin("/metrics").body(), name, labelFragments);
     } catch (IOException e) {
       throw new AssertionError(e);
     } catch (InterruptedException e) {
