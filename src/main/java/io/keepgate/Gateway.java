@@ -72,7 +72,8 @@ public final class Gateway {
     this.metrics = new GatewayMetrics(registry);
     this.cluster = cluster;
     this.loops = startLoops(vertx);
-    this.environment = new Upstreams.Environment(vertx, loops, cluster, metrics::endpointStats);
+    this.environment = new Upstreams.Environment(vertx, loops, cluster, metrics::endpointStats,
+        () -> metrics.retainEndpoints(endpointKeys(runtime.get().upstreams())), metrics::discoveryUpdate);
   }
 
   /** Vert.x's event loops, in a stable order, each with its timers ticking. */
@@ -139,6 +140,7 @@ public final class Gateway {
   private void deploy(GatewayConfig config, Path configFile) throws Exception {
     Upstreams upstreams = Upstreams.create(environment, config.upstreams());
     runtime.set(new GatewayRuntime(config, upstreams, RouteTable.create(config.routes(), upstreams), 1));
+    metrics.upstreams(upstreams.all());
     cluster.onSharesChanged(() -> runtime.get().upstreams().resplitBudgets());
     cluster.onHealth((upstream, endpoint, healthy) -> runtime.get().upstreams().adoptVerdict(upstream, endpoint, healthy));
     cluster.publishPoolsPeriodically(this::poolSnapshot);
@@ -175,6 +177,7 @@ public final class Gateway {
     GatewayRuntime applied = new GatewayRuntime(next, upstreams, RouteTable.create(next.routes(), upstreams),
         current.version() + 1);
     runtime.set(applied);
+    metrics.upstreams(upstreams.all());
     List<Upstream> retired = current.upstreams().retiredBy(upstreams);
     // a changed upstream's series go on counting its new pools; an endpoint that left the config loses them
     Upstreams.close(retired).whenComplete((v, e) -> metrics.retainEndpoints(endpointKeys(runtime.get().upstreams())));
@@ -222,6 +225,9 @@ public final class Gateway {
     Set<String> keys = new HashSet<>();
     for (Upstream upstream : upstreams.all()) {
       for (UpstreamEndpoint endpoint : upstream.endpoints()) {
+        keys.add(GatewayMetrics.key(upstream.name(), endpoint.address().toString()));
+      }
+      for (UpstreamEndpoint endpoint : upstream.drainingEndpoints()) {
         keys.add(GatewayMetrics.key(upstream.name(), endpoint.address().toString()));
       }
     }

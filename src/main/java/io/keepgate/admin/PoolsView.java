@@ -8,7 +8,8 @@ import io.keepgate.upstream.Upstreams;
 import io.vertx.core.json.JsonObject;
 
 /**
- * The JSON of {@code GET /admin/pools}: per upstream and endpoint, the pool counters.
+ * The JSON of {@code GET /admin/pools}: per upstream and endpoint, the pool counters and the
+ * endpoint's state ({@code ready}, or {@code draining}: it left the discovered set).
  *
  * <p>Threading: reads {@link EndpointStats}, which is safe from any thread.
  */
@@ -21,7 +22,10 @@ public final class PoolsView {
     for (Upstream upstream : upstreams.all()) {
       JsonObject byEndpoint = new JsonObject();
       for (UpstreamEndpoint endpoint : upstream.endpoints()) {
-        byEndpoint.put(endpoint.address().toString(), endpoint(endpoint.stats()));
+        byEndpoint.put(endpoint.address().toString(), endpoint(endpoint.stats()).put("state", "ready"));
+      }
+      for (UpstreamEndpoint endpoint : upstream.drainingEndpoints()) {
+        byEndpoint.put(endpoint.address().toString(), endpoint(endpoint.stats()).put("state", "draining"));
       }
       JsonObject view = new JsonObject().put("endpoints", byEndpoint);
       if (upstream.budgetShare() >= 0) {

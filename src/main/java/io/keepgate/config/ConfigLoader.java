@@ -302,12 +302,16 @@ public final class ConfigLoader {
 
   private static UpstreamConfig readUpstream(Reader r, Map<String, String> namePaths) {
     r.checkKeys("name", "endpoints", "loadBalancer", "pool", "tcpKeepAlive", "responseTimeoutMs", "perTryTimeoutMs",
-        "healthCheck", "tls");
+        "healthCheck", "tls", "discovery");
     String name = r.requiredString("name");
     if (name != null) {
       r.uniqueName("name", name, "upstream", namePaths);
     }
-    List<Endpoint> endpoints = readEndpoints(r);
+    DnsDiscoveryConfig dns = r.has("discovery") ? readDiscovery(r.object("discovery")) : null;
+    if (dns != null && r.has("endpoints")) {
+      r.problem("discovery", "set beside endpoints (expected: endpoints or discovery, not both)");
+    }
+    List<Endpoint> endpoints = r.has("discovery") ? List.of() : readEndpoints(r);
     LoadBalancing loadBalancer = readLoadBalancer(r);
     PoolConfig pool = readPool(r.object("pool"));
     TcpKeepAliveConfig tcpKeepAlive = readTcpKeepAlive(r.object("tcpKeepAlive"));
@@ -318,7 +322,39 @@ public final class ConfigLoader {
           + responseTimeout.toMillis() + ")");
     }
     return new UpstreamConfig(name, endpoints, loadBalancer, pool, tcpKeepAlive, responseTimeout, perTryTimeout,
-        readHealthCheck(r.object("healthCheck")), readUpstreamTls(r.object("tls")));
+        readHealthCheck(r.object("healthCheck")), readUpstreamTls(r.object("tls")), dns);
+  }
+
+  private static DnsDiscoveryConfig readDiscovery(Reader r) {
+    r.checkKeys("dns", "kubernetes");
+    if (r.has("kubernetes")) {
+      r.problem("kubernetes", "not supported yet (expected: dns)");
+    }
+    if (!r.has("dns")) {
+      r.problem("dns", "missing (expected: a discovery source)");
+      return null;
+    }
+    Reader dns = r.object("dns");
+    dns.checkKeys("name", "port", "refreshMs", "servers");
+    String name = dns.requiredString("name");
+    if (name != null && !name.matches("[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?\\.?")) {
+      dns.problem("name", show(name) + " (expected: a DNS name)");
+    }
+    if (!dns.has("port")) {
+      dns.problem("port", "missing (required)");
+    }
+    int port = dns.integer("port", 1, 1, 65535);
+    Duration refresh = dns.duration("refreshMs", DnsDiscoveryConfig.DEFAULT_REFRESH, true);
+    List<Endpoint> servers = new ArrayList<>();
+    List<Item> items = dns.strings("servers", false);
+    for (Item item : items == null ? List.<Item>of() : items) {
+      try {
+        servers.add(parseEndpoint(item.value()));
+      } catch (IllegalArgumentException e) {
+        dns.report(item.path(), show(item.value()) + " (expected: " + e.getMessage() + ")");
+      }
+    }
+    return new DnsDiscoveryConfig(name == null ? "" : name, port, refresh, servers);
   }
 
   private static UpstreamTlsConfig readUpstreamTls(Reader r) {
@@ -568,9 +604,17 @@ public final class ConfigLoader {
     PoolConfig p = u.pool();
     TcpKeepAliveConfig k = u.tcpKeepAlive();
     HealthCheckConfig h = u.healthCheck();
-    return new JsonObject()
-        .put("name", u.name())
-        .put("endpoints", endpoints)
+    JsonObject json = new JsonObject().put("name", u.name());
+    if (u.dns() == null) {
+      json.put("endpoints", endpoints);
+    } else {
+      json.put("discovery", new JsonObject().put("dns", new JsonObject()
+          .put("name", u.dns().name())
+          .put("port", u.dns().port())
+          .put("refreshMs", u.dns().refresh().toMillis())
+          .put("servers", new JsonArray(u.dns().servers().stream().map(e -> (Object) e.toString()).toList()))));
+    }
+    return json
         .put("loadBalancer", u.loadBalancer().jsonName())
         .put("pool", new JsonObject()
             .put("maxConnectionsPerEndpoint", p.maxConnectionsPerEndpoint())
@@ -774,6 +818,10 @@ public final class ConfigLoader {
     boolean bool(String key, boolean fallback) {
       Boolean value = typed(key, Boolean.class, "boolean");
       return value == null ? fallback : value;
+    }
+
+    boolean has(String key) {
+      return json.containsKey(key);
     }
 
     String string(String key, String fallback) {

@@ -9,6 +9,7 @@ import java.util.List;
  * @param perTryTimeout an idempotent request without a body that has no response byte this long
  *                      after it was sent goes once more to another endpoint; {@link Duration#ZERO} = off
  * @param tls           TLS to the endpoints
+ * @param dns           endpoints from DNS instead of {@code endpoints} (then empty), or null
  */
 public record UpstreamConfig(
     String name,
@@ -19,7 +20,8 @@ public record UpstreamConfig(
     Duration responseTimeout,
     Duration perTryTimeout,
     HealthCheckConfig healthCheck,
-    UpstreamTlsConfig tls) {
+    UpstreamTlsConfig tls,
+    DnsDiscoveryConfig dns) {
 
   /** round-robin. */
   public static final LoadBalancing DEFAULT_LOAD_BALANCER = LoadBalancing.ROUND_ROBIN;

@@ -4,6 +4,7 @@ import static io.keepgate.metrics.MetricNames.*;
 
 import io.keepgate.upstream.CloseReason;
 import io.keepgate.upstream.EndpointStats;
+import io.keepgate.upstream.Upstream;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.ByteBufAllocatorMetricProvider;
 import io.micrometer.core.instrument.Counter;
@@ -11,6 +12,7 @@ import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.MultiGauge;
 import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.Timer;
 import java.time.Duration;
@@ -47,6 +49,7 @@ public final class GatewayMetrics {
   private final Counter reloadsUnreadable;
   private final Counter sendTimeouts;
   private final Counter acceptFailures;
+  private final MultiGauge upstreamEndpoints;
   private final AtomicInteger configVersion = new AtomicInteger(1);
   private final LongAdder clientConnections = new LongAdder();
   private final Map<String, Instant> certificateExpiries = new ConcurrentHashMap<>();
@@ -62,6 +65,7 @@ public final class GatewayMetrics {
       Gauge.builder(DIRECT_MEMORY_USED, allocator, a -> a.metric().usedDirectMemory()).baseUnit("bytes").register(registry);
     }
     this.acceptFailures = Counter.builder(ACCEPT_FAILURES).register(registry);
+    this.upstreamEndpoints = MultiGauge.builder(UPSTREAM_ENDPOINTS).register(registry);
     for (String reason : new String[] {"max_connections", "file_descriptors"}) {
       Counter.builder(CLIENT_CONNECTIONS_REFUSED).tag(TAG_REASON, reason).register(registry); // shown at 0 from the start
     }
@@ -127,6 +131,24 @@ public final class GatewayMetrics {
   /** A PROXY protocol header: {@code accepted}, or refused as {@code untrusted} or {@code malformed} (connection closed). */
   public void proxyProtocolHeader(String result) {
     Counter.builder(PROXY_PROTOCOL_HEADERS).tag(TAG_RESULT, result).register(registry).increment();
+  }
+
+  /** The upstreams of the running config: ready and draining endpoints of each, read live. */
+  public void upstreams(java.util.Collection<Upstream> upstreams) {
+    List<MultiGauge.Row<?>> rows = new ArrayList<>();
+    for (Upstream upstream : upstreams) {
+      rows.add(MultiGauge.Row.of(Tags.of(TAG_UPSTREAM, upstream.name(), TAG_STATE, "ready"), upstream,
+          u -> u.endpoints().size()));
+      rows.add(MultiGauge.Row.of(Tags.of(TAG_UPSTREAM, upstream.name(), TAG_STATE, "draining"), upstream,
+          u -> u.drainingEndpoints().size()));
+    }
+    upstreamEndpoints.register(rows, true);
+  }
+
+  /** One discovery resolution of {@code upstream}'s endpoints (DNS): {@code changed}, {@code unchanged}, {@code empty} or {@code failed}. */
+  public void discoveryUpdate(String upstream, String result) {
+    Counter.builder(DISCOVERY_UPDATES).tag(TAG_UPSTREAM, upstream).tag("source", "dns").tag(TAG_RESULT, result)
+        .register(registry).increment();
   }
 
   /** The proxy listener failed to accept a connection. */

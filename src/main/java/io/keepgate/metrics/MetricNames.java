@@ -45,6 +45,10 @@ public final class MetricNames {
   public static final String TLS_CERTIFICATE_RELOADS = "keepgate.tls.certificate.reloads";
   /** Counter {@code keepgate_proxy_protocol_headers_total{result="accepted|untrusted|malformed"}}: PROXY headers seen. */
   public static final String PROXY_PROTOCOL_HEADERS = "keepgate.proxy.protocol.headers";
+  /** Gauge {@code keepgate_upstream_endpoints{upstream,state="ready|draining"}}: endpoints taking requests, and leaving. */
+  public static final String UPSTREAM_ENDPOINTS = "keepgate.upstream.endpoints";
+  /** Counter {@code keepgate_discovery_updates_total{upstream,source,result="changed|unchanged|empty|failed"}}. */
+  public static final String DISCOVERY_UPDATES = "keepgate.discovery.updates";
   /** Counter {@code keepgate_accept_failures_total}: accepts the proxy listener could not complete (e.g. out of file descriptors). */
   public static final String ACCEPT_FAILURES = "keepgate.accept.failures";
 

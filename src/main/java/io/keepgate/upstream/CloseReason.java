@@ -26,7 +26,9 @@ public enum CloseReason {
   /** Retired because this node holds more than its share of {@code maxConnectionsTotal} (a member joined). */
   BUDGET("budget"),
   /** The pool was closed: drain on shutdown or a reload that changed the upstream. */
-  SHUTDOWN("shutdown");
+  SHUTDOWN("shutdown"),
+  /** Its endpoint left the discovered set: idle connections close at once, busy ones after their exchange. */
+  DRAINED("drained");
 
   private final String label;
 

@@ -74,6 +74,8 @@ public final class LoopPool implements LoopTimers.Sweeper, PoolGauges {
   private int held;
   private Hunger hunger = Hunger.NONE;
   private boolean closed;
+  /** Why the pool closed: connections that come back afterwards close for the same reason. */
+  private CloseReason closedFor = CloseReason.SHUTDOWN;
   /** The earliest moment an idle connection may expire: sweeps before it are skipped. */
   private long nextExpiryNanos = Long.MAX_VALUE;
   private CompletableFuture<Void> emptied;
@@ -239,7 +241,7 @@ public final class LoopPool implements LoopTimers.Sweeper, PoolGauges {
   /** Why a connection coming back from an exchange must retire instead of idling, or null. */
   private CloseReason retirement(UpstreamConnection connection, long now, int keepAliveTimeoutSeconds) {
     if (closed) {
-      return CloseReason.SHUTDOWN;
+      return closedFor;
     }
     if (endpoint.overBudget()) {
       return CloseReason.BUDGET; // this node holds more than its share: retire it now that it is idle
@@ -458,14 +460,15 @@ public final class LoopPool implements LoopTimers.Sweeper, PoolGauges {
    * Closes idle connections now and leased ones when their exchange ends; waiters are told the
    * pool closed. Completes when every connection of the pool is gone. Any thread.
    */
-  CompletableFuture<Void> close() {
+  CompletableFuture<Void> close(CloseReason reason) {
     CompletableFuture<Void> done = new CompletableFuture<>();
     loop.run(() -> {
       closed = true;
+      closedFor = reason;
       emptied = done;
       loop.timers().removeSweeper(this);
       while (!idle.isEmpty()) {
-        idle.pop().close(CloseReason.SHUTDOWN);
+        idle.pop().close(reason);
       }
       failWaiting(new PoolFailure(PoolFailure.Kind.CLOSED, "upstream pool is shutting down"));
       if (held == 0) {

@@ -1,30 +1,46 @@
 package io.keepgate.upstream;
 
+import io.keepgate.config.Endpoint;
 import io.keepgate.config.UpstreamConfig;
-import io.keepgate.health.EndpointHealth;
 import io.vertx.core.http.HttpClientAgent;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Consumer;
+import java.util.function.Function;
 
 /**
  * One configured upstream: its endpoints, how to pick among them, and this node's share of its
- * {@code maxConnectionsTotal}.
+ * {@code maxConnectionsTotal}. With discovery the endpoints change: a new address gets an
+ * endpoint of its own (pools, health, counters), and one that left the set drains: it takes no
+ * new request, the requests waiting for it go to the others, its idle connections close at once
+ * (reason {@code drained}) and its busy ones when their exchange ends.
  *
- * <p>Threading: immutable after construction; safe to share across event loops.
+ * <p>Threading: the endpoint list is an immutable list behind a volatile reference, read on every
+ * request without a lock and replaced by {@link #updateEndpoints} (the discovery's thread, one at
+ * a time). Everything else is immutable after construction.
  */
 public final class Upstream {
   private final UpstreamConfig config;
-  private final List<UpstreamEndpoint> endpoints;
+  private volatile List<UpstreamEndpoint> endpoints;
+  private final Function<Endpoint, UpstreamEndpoint> newEndpoint;
+  private final List<UpstreamEndpoint> draining = new ArrayList<>();
+  private final Runnable endpointsChanged;
   private final LoadBalancer balancer;
   private final BudgetShare budget;
   /** Vert.x's HTTP client, for health probes only: the data plane never uses it. */
   private final HttpClientAgent probes;
+  /** Stops the discovery of this upstream's endpoints, if any. */
+  private volatile AutoCloseable discovery = () -> { };
 
-  Upstream(UpstreamConfig config, List<UpstreamEndpoint> endpoints, LoadBalancer balancer, BudgetShare budget,
-      HttpClientAgent probes) {
+  Upstream(UpstreamConfig config, Function<Endpoint, UpstreamEndpoint> newEndpoint, Runnable endpointsChanged,
+      LoadBalancer balancer, BudgetShare budget, HttpClientAgent probes) {
     this.config = config;
-    this.endpoints = List.copyOf(endpoints);
+    this.newEndpoint = newEndpoint;
+    this.endpointsChanged = endpointsChanged;
+    this.endpoints = config.endpoints().stream().map(newEndpoint).toList();
     this.balancer = balancer;
     this.budget = budget;
     this.probes = probes;
@@ -38,29 +54,71 @@ public final class Upstream {
     return config;
   }
 
+  /** The endpoints taking new requests now. */
   public List<UpstreamEndpoint> endpoints() {
     return endpoints;
   }
 
+  /** Endpoints that left the discovered set and still hold connections. */
+  public synchronized List<UpstreamEndpoint> drainingEndpoints() {
+    return List.copyOf(draining);
+  }
+
   /** The endpoint for the next request from event loop {@code loopIndex}; {@code null} when none is healthy. */
   public UpstreamEndpoint choose(int loopIndex) {
-    return balancer.choose(endpoints, loopIndex);
+    List<UpstreamEndpoint> current = endpoints;
+    return current.isEmpty() ? null : balancer.choose(current, loopIndex);
   }
 
   /** A healthy endpoint other than {@code tried}, for a request that leaves it; {@code null} when there is none. */
   public UpstreamEndpoint chooseOther(UpstreamEndpoint tried, int loopIndex) {
+    List<UpstreamEndpoint> current = endpoints;
     UpstreamEndpoint chosen = choose(loopIndex);
     if (chosen != tried) {
       return chosen;
     }
-    int at = endpoints.indexOf(tried);
-    for (int i = 1; i < endpoints.size(); i++) {
-      UpstreamEndpoint next = endpoints.get((at + i) % endpoints.size());
+    int at = current.indexOf(tried);
+    for (int i = 1; i < current.size(); i++) {
+      UpstreamEndpoint next = current.get(Math.floorMod(at + i, current.size()));
       if (next.health().healthy()) {
         return next;
       }
     }
     return null;
+  }
+
+  /**
+   * A discovered set of addresses: new ones get an endpoint, kept ones keep theirs (and their
+   * pooled connections), the others drain. One caller at a time: the upstream's discovery.
+   */
+  synchronized void updateEndpoints(List<Endpoint> addresses) {
+    Set<Endpoint> wanted = new LinkedHashSet<>(addresses);
+    List<UpstreamEndpoint> next = new ArrayList<>();
+    List<UpstreamEndpoint> leaving = new ArrayList<>();
+    for (UpstreamEndpoint endpoint : endpoints) {
+      if (wanted.remove(endpoint.address())) {
+        next.add(endpoint);
+      } else {
+        leaving.add(endpoint);
+      }
+    }
+    wanted.forEach(address -> next.add(newEndpoint.apply(address)));
+    endpoints = List.copyOf(next); // new requests see the new set from here on
+    for (UpstreamEndpoint endpoint : leaving) {
+      draining.add(endpoint);
+      endpoint.health().stop();
+      endpoint.close(CloseReason.DRAINED).whenComplete((v, e) -> {
+        synchronized (this) {
+          draining.remove(endpoint);
+        }
+      });
+    }
+    // series of endpoints gone before this change end now; a draining one's last until the next
+    endpointsChanged.run();
+  }
+
+  void discoverWith(AutoCloseable discovery) {
+    this.discovery = discovery;
   }
 
   /** This node's share of {@code maxConnectionsTotal}, or -1 when the upstream has no budget. */
@@ -88,8 +146,16 @@ public final class Upstream {
 
   /** Closes every pool: idle connections at once, leased ones when their exchange ends. */
   CompletableFuture<Void> close() {
-    endpoints.forEach(endpoint -> endpoint.health().stop());
-    return CompletableFuture.allOf(endpoints.stream().map(UpstreamEndpoint::close).toArray(CompletableFuture[]::new))
+    try {
+      discovery.close();
+    } catch (Exception e) {
+      // a discovery that fails to stop still stops feeding this upstream, which is closing
+    }
+    List<UpstreamEndpoint> all = new ArrayList<>(endpoints);
+    all.addAll(drainingEndpoints());
+    all.forEach(endpoint -> endpoint.health().stop());
+    return CompletableFuture.allOf(all.stream().map(e -> e.close(CloseReason.SHUTDOWN))
+            .toArray(CompletableFuture[]::new))
         .whenComplete((v, e) -> probes.close());
   }
 }

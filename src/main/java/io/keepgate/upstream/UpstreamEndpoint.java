@@ -186,8 +186,8 @@ public final class UpstreamEndpoint {
   }
 
   /** Closes every pool; completes when all their connections are gone. */
-  CompletableFuture<Void> close() {
-    return CompletableFuture.allOf(pools.stream().map(pool -> pool.close().thenRun(() -> stats.detach(pool)))
+  CompletableFuture<Void> close(CloseReason reason) {
+    return CompletableFuture.allOf(pools.stream().map(pool -> pool.close(reason).thenRun(() -> stats.detach(pool)))
         .toArray(CompletableFuture[]::new));
   }
 

@@ -25,7 +25,9 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.BiConsumer;
 import java.util.function.BiFunction;
+import java.util.function.Function;
 
 /**
  * Every upstream of the running config, with one {@link UpstreamEndpoint} per endpoint and one
@@ -41,7 +43,8 @@ public final class Upstreams {
    * outlive a reload.
    */
   public record Environment(Vertx vertx, List<Loop> loops, ClusterState cluster,
-      BiFunction<String, String, EndpointStats> statsFor) {}
+      BiFunction<String, String, EndpointStats> statsFor, Runnable endpointsChanged,
+      BiConsumer<String, String> discoveryResults) {}
 
   private final Map<String, Upstream> byName;
 
@@ -97,18 +100,25 @@ public final class Upstreams {
     HttpClientAgent probes = vertx.createHttpClient(probeOptions(config));
     int total = config.pool().maxConnectionsTotal();
     BudgetShare budget = BudgetShare.of(total, environment.cluster());
-    List<UpstreamEndpoint> endpoints = new ArrayList<>();
-    for (Endpoint address : config.endpoints()) {
+    Function<Endpoint, UpstreamEndpoint> newEndpoint = address -> {
       EndpointHealth health = new EndpointHealth(config.name(), address, config.healthCheck(), environment.cluster());
       EndpointStats stats = environment.statsFor().apply(config.name(), address.toString());
       UpstreamEndpoint endpoint = new UpstreamEndpoint(config, address, stats, health, budget, environment.loops(),
           (e, loop) -> new ChannelConnector(loop, config, address, channels, resolver, epoll, tls, stats));
       health.onEjected(endpoint::onEjected);
       health.start(vertx, HealthChecker.of(config.healthCheck(), probes));
-      endpoints.add(endpoint);
+      return endpoint;
+    };
+    Upstream upstream = new Upstream(config, newEndpoint, environment.endpointsChanged(),
+        LoadBalancer.of(config.loadBalancer(), environment.loops().size()), budget, probes);
+    if (config.dns() != null) {
+      DnsDiscovery discovery = new DnsDiscovery(config.dns(), config.name(), vertx.nettyEventLoopGroup().next(),
+          vertx.transport()::datagramChannel, upstream::updateEndpoints,
+          (name, result) -> environment.discoveryResults().accept(name, result));
+      upstream.discoverWith(discovery);
+      discovery.start();
     }
-    return new Upstream(config, endpoints, LoadBalancer.of(config.loadBalancer(), environment.loops().size()),
-        budget, probes);
+    return upstream;
   }
 
   private static HttpClientOptions probeOptions(UpstreamConfig config) {

@@ -118,7 +118,7 @@ class ConfigLoaderTest {
         UpstreamConfig.DEFAULT_RESPONSE_TIMEOUT, UpstreamConfig.DEFAULT_PER_TRY_TIMEOUT,
         new HealthCheckConfig(HealthCheckConfig.DEFAULT_PATH, HealthCheckConfig.DEFAULT_INTERVAL,
             HealthCheckConfig.DEFAULT_TIMEOUT, HealthCheckConfig.DEFAULT_UNHEALTHY_THRESHOLD,
-            HealthCheckConfig.DEFAULT_HEALTHY_THRESHOLD), UpstreamTlsConfig.DISABLED), upstream);
+            HealthCheckConfig.DEFAULT_HEALTHY_THRESHOLD), UpstreamTlsConfig.DISABLED, null), upstream);
 
     assertEquals(List.of(new RouteConfig("route-0",
         new RouteConfig.Match("", RouteConfig.Match.DEFAULT_PATH_PREFIX, Set.of()), "api", "", "")),
@@ -615,6 +615,29 @@ class ConfigLoaderTest {
     assertEquals(new ProxyProtocolConfig(true, List.of("10.0.0.0/8", "fd00::/8")),
         valid(json("{'server':{'proxyProtocol':{'enabled':true,'trustedCidrs':['10.0.0.0/8','fd00::/8']}}}"))
             .server().proxyProtocol());
+  }
+
+  @Test
+  void anUpstreamHasStaticEndpointsOrDnsDiscoveryNeverBoth() {
+    assertProblems(json("{'upstreams':[{'name':'api','endpoints':['a:1'],'discovery':{'dns':{'name':'api.svc','port':80}}}]}"),
+        "upstreams[0].discovery: set beside endpoints (expected: endpoints or discovery, not both)");
+    assertProblems(json("{'upstreams':[{'name':'api','discovery':{'dns':{'name':'bad name','refreshMs':0,'servers':['x']}}}]}"),
+        "upstreams[0].discovery.dns.name: \"bad name\" (expected: a DNS name)",
+        "upstreams[0].discovery.dns.port: missing (required)",
+        "upstreams[0].discovery.dns.refreshMs: 0 (expected: > 0)",
+        "upstreams[0].discovery.dns.servers[0]: \"x\" (expected: host:port)");
+    assertProblems(json("{'upstreams':[{'name':'api','discovery':{'kubernetes':{'service':'api'}}}]}"),
+        "upstreams[0].discovery.kubernetes: not supported yet (expected: dns)",
+        "upstreams[0].discovery.dns: missing (expected: a discovery source)");
+    UpstreamConfig upstream = valid(json(
+        "{'upstreams':[{'name':'api','discovery':{'dns':{'name':'api.shop.svc.cluster.local','port':8080}}}]}"))
+        .upstreams().get(0);
+    assertEquals(List.of(), upstream.endpoints());
+    assertEquals(new DnsDiscoveryConfig("api.shop.svc.cluster.local", 8080, DnsDiscoveryConfig.DEFAULT_REFRESH, List.of()),
+        upstream.dns());
+    assertEquals(upstream, valid(ConfigLoader.toJson(valid(json(
+        "{'upstreams':[{'name':'api','discovery':{'dns':{'name':'api.shop.svc.cluster.local','port':8080}}}]}"))).encode())
+        .upstreams().get(0), "written and read back");
   }
 
   @Test

@@ -61,6 +61,11 @@ public final class CountingBackend implements AutoCloseable {
     return new CountingBackend(Vertx.vertx(), new HttpServerOptions(), host, 0);
   }
 
+  /** A backend on {@code host}:{@code port}, e.g. several loopback addresses (127.0.0.2, .3) on one port. */
+  public static CountingBackend startOn(String host, int port) throws Exception {
+    return new CountingBackend(Vertx.vertx(), new HttpServerOptions(), host, port);
+  }
+
   /** A backend on a given port, e.g. to bring a "crashed" endpoint back. */
   public static CountingBackend startOnPort(int port) throws Exception {
     return new CountingBackend(Vertx.vertx(), new HttpServerOptions(), "127.0.0.1", port);

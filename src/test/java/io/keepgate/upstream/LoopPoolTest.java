@@ -319,7 +319,7 @@ class LoopPoolTest {
     UpstreamConnection idle = f.completeConnect();
     UpstreamConnection leased = f.completeConnect();
     f.pool().recycle(idle, -1);
-    CompletableFuture<Void> closed = f.pool().close();
+    CompletableFuture<Void> closed = f.pool().close(CloseReason.SHUTDOWN);
     assertFalse(idle.channel().isOpen());
     assertFalse(closed.isDone(), "an exchange is still in flight");
     assertEquals(PoolFailure.Kind.CLOSED, acquire(f.pool()).failure.kind());
