@@ -345,16 +345,7 @@ public final class ConfigLoader {
     }
     int port = dns.integer("port", 1, 1, 65535);
     Duration refresh = dns.duration("refreshMs", DnsDiscoveryConfig.DEFAULT_REFRESH, true);
-    List<Endpoint> servers = new ArrayList<>();
-    List<Item> items = dns.strings("servers", false);
-    for (Item item : items == null ? List.<Item>of() : items) {
-      try {
-        servers.add(parseEndpoint(item.value()));
-      } catch (IllegalArgumentException e) {
-        dns.report(item.path(), show(item.value()) + " (expected: " + e.getMessage() + ")");
-      }
-    }
-    return new DnsDiscoveryConfig(name == null ? "" : name, port, refresh, servers);
+    return new DnsDiscoveryConfig(name == null ? "" : name, port, refresh, hostPorts(dns, dns.strings("servers", false)));
   }
 
   private static UpstreamTlsConfig readUpstreamTls(Reader r) {
@@ -541,6 +532,19 @@ public final class ConfigLoader {
     return new RouteConfig.Match(host, pathPrefix, methods);
   }
 
+  /** The {@code host:port} strings of an optional array; each bad one reported at its path. */
+  private static List<Endpoint> hostPorts(Reader r, List<Item> items) {
+    List<Endpoint> endpoints = new ArrayList<>();
+    for (Item item : items == null ? List.<Item>of() : items) {
+      try {
+        endpoints.add(parseEndpoint(item.value()));
+      } catch (IllegalArgumentException e) {
+        r.report(item.path(), show(item.value()) + " (expected: " + e.getMessage() + ")");
+      }
+    }
+    return endpoints;
+  }
+
   private static ClusterConfig readCluster(Reader r) {
     r.checkKeys("enabled", "name", "host", "port", "members", "kubernetes", "leaseMs");
     boolean enabled = r.bool("enabled", ClusterConfig.DEFAULT_ENABLED);
@@ -553,15 +557,8 @@ public final class ConfigLoader {
       r.problem("host", show(host) + " (expected: empty or one interface address, not 0.0.0.0)");
     }
     int port = r.integer("port", ClusterConfig.DEFAULT_PORT, 1, 65535);
-    List<Endpoint> members = new ArrayList<>();
     List<Item> items = r.strings("members", false);
-    for (Item item : items == null ? List.<Item>of() : items) {
-      try {
-        members.add(parseEndpoint(item.value()));
-      } catch (IllegalArgumentException e) {
-        r.report(item.path(), show(item.value()) + " (expected: " + e.getMessage() + ")");
-      }
-    }
+    List<Endpoint> members = hostPorts(r, items);
     Reader kubernetes = r.object("kubernetes");
     kubernetes.checkKeys("serviceDns");
     String serviceDns = kubernetes.string("serviceDns", "");

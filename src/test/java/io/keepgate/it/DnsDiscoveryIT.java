@@ -23,18 +23,23 @@ import org.junit.jupiter.api.Test;
  */
 class DnsDiscoveryIT {
 
+  /** A gateway config whose one upstream takes its endpoints from {@code dns}'s answers for api.test. */
+  private static JsonObject discovering(TestDnsServer dns, int port, int refreshMs) {
+    JsonObject config = GatewayHarness.config("127.0.0.1:1");
+    JsonObject upstream = config.getJsonArray("upstreams").getJsonObject(0);
+    upstream.remove("endpoints");
+    upstream.put("discovery", new JsonObject().put("dns", new JsonObject().put("name", "api.test.")
+        .put("port", port).put("refreshMs", refreshMs).put("servers", new JsonArray().add(dns.address()))));
+    return config;
+  }
+
   @Test
   void endpointsFollowTheRecordsUnderLoadWithoutAnError() throws Exception {
     try (TestDnsServer dns = new TestDnsServer();
         CountingBackend first = CountingBackend.startOn("127.0.0.2");
         CountingBackend second = CountingBackend.startOn("127.0.0.3", first.port())) {
       dns.answer("127.0.0.2");
-      JsonObject config = GatewayHarness.config(first.endpoint());
-      JsonObject upstream = config.getJsonArray("upstreams").getJsonObject(0);
-      upstream.remove("endpoints");
-      upstream.put("discovery", new JsonObject().put("dns", new JsonObject().put("name", "api.test.")
-          .put("port", first.port()).put("refreshMs", 200).put("servers", new JsonArray().add(dns.address()))));
-      try (GatewayHarness gateway = GatewayHarness.start(config)) {
+      try (GatewayHarness gateway = GatewayHarness.start(discovering(dns, first.port(), 200))) {
         Await.until("the first address is an endpoint", Duration.ofSeconds(10),
             () -> gateway.metric("keepgate_discovery_updates_total", "result=\"changed\"") >= 1.0);
         KeepAliveClients clients = KeepAliveClients.start(gateway.port(), 8, i -> "/item/" + i);
@@ -77,12 +82,7 @@ class DnsDiscoveryIT {
     try (TestDnsServer dns = new TestDnsServer(); CountingBackend backend = CountingBackend.startOn("127.0.0.2")) {
       dns.answer("127.0.0.2");
       dns.ttlSeconds(1);
-      JsonObject config = GatewayHarness.config(backend.endpoint());
-      JsonObject upstream = config.getJsonArray("upstreams").getJsonObject(0);
-      upstream.remove("endpoints");
-      upstream.put("discovery", new JsonObject().put("dns", new JsonObject().put("name", "api.test.")
-          .put("port", backend.port()).put("refreshMs", 600_000).put("servers", new JsonArray().add(dns.address()))));
-      try (GatewayHarness gateway = GatewayHarness.start(config)) {
+      try (GatewayHarness gateway = GatewayHarness.start(discovering(dns, backend.port(), 600_000))) {
         // a 10-minute refresh, a 1 s TTL: asked again within seconds, two questions (A, AAAA) each time
         Await.until("the name is resolved again after its TTL", Duration.ofSeconds(10), () -> dns.questions() >= 6);
         assertTrue(gateway.metric("keepgate_discovery_updates_total", "result=\"unchanged\"") >= 1.0);
