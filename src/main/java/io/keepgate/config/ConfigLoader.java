@@ -3,6 +3,7 @@ package io.keepgate.config;
 import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonParser;
+import io.netty.util.NetUtil;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.Json;
 import io.vertx.core.json.JsonArray;
@@ -212,24 +213,13 @@ public final class ConfigLoader {
         readProxyProtocol(r.object("proxyProtocol")));
   }
 
-  /** {@code a.b.c.d/n} or an IPv6 literal with {@code /n}. */
-  private static final Pattern CIDR = Pattern.compile("(\\d{1,3}(\\.\\d{1,3}){3})/(\\d{1,2})|([0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*)/(\\d{1,3})");
-
   private static ProxyProtocolConfig readProxyProtocol(Reader r) {
     r.checkKeys("enabled", "trustedCidrs");
     boolean enabled = r.bool("enabled", false);
     List<String> cidrs = new ArrayList<>();
     List<Item> items = r.strings("trustedCidrs", false);
     for (Item item : items == null ? List.<Item>of() : items) {
-      var m = CIDR.matcher(item.value());
-      boolean valid = m.matches();
-      if (valid && m.group(1) != null) {
-        valid = Integer.parseInt(m.group(3)) <= 32
-            && java.util.Arrays.stream(m.group(1).split("\\.")).allMatch(octet -> Integer.parseInt(octet) <= 255);
-      } else if (valid) {
-        valid = Integer.parseInt(m.group(5)) <= 128;
-      }
-      if (valid) {
+      if (isCidr(item.value())) {
         cidrs.add(item.value());
       } else {
         r.report(item.path(), show(item.value()) + " (expected: a network as address/prefix, e.g. 10.0.0.0/8 or fd00::/8)");
@@ -239,6 +229,17 @@ public final class ConfigLoader {
       r.problem("trustedCidrs", "[] (expected: the load balancers' networks: a PROXY header from anywhere else is refused)");
     }
     return new ProxyProtocolConfig(enabled, cidrs);
+  }
+
+  /** An IP address literal (Netty's parser: no name lookup), then {@code /} and a prefix length that fits it. */
+  private static boolean isCidr(String value) {
+    int slash = value.indexOf('/');
+    if (slash < 0 || !value.substring(slash + 1).matches("\\d{1,3}")) {
+      return false;
+    }
+    String address = value.substring(0, slash);
+    int prefix = Integer.parseInt(value.substring(slash + 1));
+    return NetUtil.isValidIpV4Address(address) ? prefix <= 32 : NetUtil.isValidIpV6Address(address) && prefix <= 128;
   }
 
   private static final Set<String> TLS_PROTOCOLS = Set.of("TLSv1.3", "TLSv1.2");
@@ -259,7 +260,10 @@ public final class ConfigLoader {
     }
     List<String> protocols = new ArrayList<>();
     List<Item> items = r.strings("protocols", false);
-    for (Item item : items == null ? List.of(new Item("", "TLSv1.3"), new Item("", "TLSv1.2")) : items) {
+    if (items == null) {
+      protocols.addAll(TlsConfig.DEFAULT_PROTOCOLS);
+    }
+    for (Item item : items == null ? List.<Item>of() : items) {
       if (TLS_PROTOCOLS.contains(item.value())) {
         protocols.add(item.value());
       } else {
@@ -345,7 +349,8 @@ public final class ConfigLoader {
     }
     int port = dns.integer("port", 1, 1, 65535);
     Duration refresh = dns.duration("refreshMs", DnsDiscoveryConfig.DEFAULT_REFRESH, true);
-    return new DnsDiscoveryConfig(name == null ? "" : name, port, refresh, hostPorts(dns, dns.strings("servers", false)));
+    List<Endpoint> servers = hostPorts(dns, dns.strings("servers", false), true);
+    return new DnsDiscoveryConfig(name == null ? "" : name, port, refresh, servers);
   }
 
   private static UpstreamTlsConfig readUpstreamTls(Reader r) {
@@ -532,12 +537,19 @@ public final class ConfigLoader {
     return new RouteConfig.Match(host, pathPrefix, methods);
   }
 
-  /** The {@code host:port} strings of an optional array; each bad one reported at its path. */
-  private static List<Endpoint> hostPorts(Reader r, List<Item> items) {
+  /**
+   * The {@code host:port} strings of an optional array; each bad one reported at its path. With
+   * {@code addressesOnly} the host must be an IP literal (a DNS server is not found by name).
+   */
+  private static List<Endpoint> hostPorts(Reader r, List<Item> items, boolean addressesOnly) {
     List<Endpoint> endpoints = new ArrayList<>();
     for (Item item : items == null ? List.<Item>of() : items) {
       try {
-        endpoints.add(parseEndpoint(item.value()));
+        Endpoint endpoint = parseEndpoint(item.value());
+        if (addressesOnly && !NetUtil.isValidIpV4Address(endpoint.host()) && !NetUtil.isValidIpV6Address(endpoint.host())) {
+          throw new IllegalArgumentException("ip:port");
+        }
+        endpoints.add(endpoint);
       } catch (IllegalArgumentException e) {
         r.report(item.path(), show(item.value()) + " (expected: " + e.getMessage() + ")");
       }
@@ -558,7 +570,7 @@ public final class ConfigLoader {
     }
     int port = r.integer("port", ClusterConfig.DEFAULT_PORT, 1, 65535);
     List<Item> items = r.strings("members", false);
-    List<Endpoint> members = hostPorts(r, items);
+    List<Endpoint> members = hostPorts(r, items, false);
     Reader kubernetes = r.object("kubernetes");
     kubernetes.checkKeys("serviceDns");
     String serviceDns = kubernetes.string("serviceDns", "");

@@ -644,7 +644,6 @@ final class Exchange implements LoopPool.Waiter, UpstreamConnection.Listener, Ti
     }
   }
 
-  /** A one-line error answer, unless a response already started; then the connection is cut. */
   /** {@code server.tls.redirectCleartext}: 308 to the same URL on the TLS listener (method and body kept). */
   private void redirectToHttps(int httpsPort) {
     if (host.isEmpty()) {
@@ -655,6 +654,7 @@ final class Exchange implements LoopPool.Waiter, UpstreamConnection.Listener, Ti
     answer(308, "this listener redirects to https", "https://" + authority + originForm(request.uri()));
   }
 
+  /** A one-line error answer, unless a response already started; then the connection is cut. */
   private void fail(int errorStatus, String reason) {
     answer(errorStatus, reason, null);
   }

@@ -11,6 +11,7 @@ import io.netty.handler.codec.haproxy.HAProxyMessage;
 import io.netty.handler.codec.haproxy.HAProxyMessageDecoder;
 import io.netty.handler.ipfilter.IpFilterRuleType;
 import io.netty.handler.ipfilter.IpSubnetFilterRule;
+import io.netty.util.NetUtil;
 import io.netty.util.ReferenceCountUtil;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
@@ -41,9 +42,9 @@ final class ProxyProtocol {
 
   private static IpSubnetFilterRule rule(String cidr) {
     int slash = cidr.indexOf('/');
-    // an address literal, validated by the config loader: no name lookup happens here
-    return new IpSubnetFilterRule(cidr.substring(0, slash), Integer.parseInt(cidr.substring(slash + 1)),
-        IpFilterRuleType.ACCEPT);
+    // an address literal, validated by the config loader: parsed, never looked up
+    return new IpSubnetFilterRule(NetUtil.createInetAddressFromIpAddressString(cidr.substring(0, slash)),
+        Integer.parseInt(cidr.substring(slash + 1)), IpFilterRuleType.ACCEPT);
   }
 
   /** The handler that goes first in a client connection's pipeline. */

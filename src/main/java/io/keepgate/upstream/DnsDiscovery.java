@@ -15,6 +15,7 @@ import io.netty.resolver.dns.DnsNameResolverTimeoutException;
 import io.netty.resolver.dns.DnsServerAddressStreamProviders;
 import io.netty.resolver.dns.NoopDnsCache;
 import io.netty.resolver.dns.SequentialDnsServerAddressStreamProvider;
+import io.netty.util.NetUtil;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.ScheduledFuture;
@@ -76,18 +77,10 @@ final class DnsDiscovery implements AutoCloseable {
       builder.nameServerProvider(DnsServerAddressStreamProviders.platformDefault());
     } else {
       builder.nameServerProvider(new SequentialDnsServerAddressStreamProvider(config.servers().stream()
-          .map(s -> new InetSocketAddress(literal(s.host()), s.port())).toArray(InetSocketAddress[]::new)));
+          .map(s -> new InetSocketAddress(NetUtil.createInetAddressFromIpAddressString(s.host()), s.port()))
+          .toArray(InetSocketAddress[]::new))); // IP literals, as the config loader requires: parsed, never looked up
     }
     this.resolver = builder.build();
-  }
-
-  /** A configured server address, an IP literal (the config loader's job): no name lookup. */
-  private static InetAddress literal(String host) {
-    try {
-      return InetAddress.getByName(host);
-    } catch (UnknownHostException e) {
-      throw new IllegalArgumentException("DNS server " + host + " is not an IP address", e);
-    }
   }
 
   void start() {

@@ -113,8 +113,7 @@ public final class Upstreams {
         LoadBalancer.of(config.loadBalancer(), environment.loops().size()), budget, probes);
     if (config.dns() != null) {
       DnsDiscovery discovery = new DnsDiscovery(config.dns(), config.name(), vertx.nettyEventLoopGroup().next(),
-          vertx.transport()::datagramChannel, upstream::updateEndpoints,
-          (name, result) -> environment.discoveryResults().accept(name, result));
+          vertx.transport()::datagramChannel, upstream::updateEndpoints, environment.discoveryResults());
       upstream.discoverWith(discovery);
       discovery.start();
     }

@@ -621,11 +621,13 @@ class ConfigLoaderTest {
   void anUpstreamHasStaticEndpointsOrDnsDiscoveryNeverBoth() {
     assertProblems(json("{'upstreams':[{'name':'api','endpoints':['a:1'],'discovery':{'dns':{'name':'api.svc','port':80}}}]}"),
         "upstreams[0].discovery: set beside endpoints (expected: endpoints or discovery, not both)");
-    assertProblems(json("{'upstreams':[{'name':'api','discovery':{'dns':{'name':'bad name','refreshMs':0,'servers':['x']}}}]}"),
+    assertProblems(json("{'upstreams':[{'name':'api','discovery':{'dns':{'name':'bad name','refreshMs':0,"
+            + "'servers':['x','dns.local:53','10.0.0.10:53','[fd00::a]:53']}}}]}"),
         "upstreams[0].discovery.dns.name: \"bad name\" (expected: a DNS name)",
         "upstreams[0].discovery.dns.port: missing (required)",
         "upstreams[0].discovery.dns.refreshMs: 0 (expected: > 0)",
-        "upstreams[0].discovery.dns.servers[0]: \"x\" (expected: host:port)");
+        "upstreams[0].discovery.dns.servers[0]: \"x\" (expected: host:port)",
+        "upstreams[0].discovery.dns.servers[1]: \"dns.local:53\" (expected: ip:port)");
     assertProblems(json("{'upstreams':[{'name':'api','discovery':{'kubernetes':{'service':'api'}}}]}"),
         "upstreams[0].discovery.kubernetes: not supported yet (expected: dns)",
         "upstreams[0].discovery.dns: missing (expected: a discovery source)");
