@@ -336,12 +336,13 @@ public final class LoopPool implements LoopTimers.Sweeper, PoolGauges {
     connecting--;
     releasePermits();
     endpoint.stats().connectFailures.increment();
+    // the strike first: a client that reads the 502 and asks again on another loop must find the verdict
+    endpoint.health().onFailure("connect failed: " + reason);
     Pending next = waiting.poll();
     if (next != null) {
       next.leave();
       next.waiter.onPoolFailure(new PoolFailure(PoolFailure.Kind.CONNECT_FAILED, "connect to upstream failed: " + reason));
     }
-    endpoint.health().onFailure("connect failed: " + reason);
     dispatch();
     publishGauges();
   }
