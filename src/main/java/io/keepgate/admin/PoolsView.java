@@ -9,7 +9,8 @@ import io.vertx.core.json.JsonObject;
 
 /**
  * The JSON of {@code GET /admin/pools}: per upstream and endpoint, the pool counters and the
- * endpoint's state ({@code ready}, or {@code draining}: it left the discovered set).
+ * endpoint's state: {@code ready}, {@code warming} (ramping up to its share, slow start) or
+ * {@code draining} (it left the discovered set).
  *
  * <p>Threading: reads {@link EndpointStats}, which is safe from any thread.
  */
@@ -22,7 +23,8 @@ public final class PoolsView {
     for (Upstream upstream : upstreams.all()) {
       JsonObject byEndpoint = new JsonObject();
       for (UpstreamEndpoint endpoint : upstream.endpoints()) {
-        byEndpoint.put(endpoint.address().toString(), endpoint(endpoint.stats()).put("state", "ready"));
+        byEndpoint.put(endpoint.address().toString(),
+            endpoint(endpoint.stats()).put("state", endpoint.warming() ? "warming" : "ready"));
       }
       for (UpstreamEndpoint endpoint : upstream.drainingEndpoints()) {
         byEndpoint.put(endpoint.address().toString(), endpoint(endpoint.stats()).put("state", "draining"));

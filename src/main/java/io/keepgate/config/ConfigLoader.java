@@ -306,13 +306,13 @@ public final class ConfigLoader {
 
   private static UpstreamConfig readUpstream(Reader r, Map<String, String> namePaths) {
     r.checkKeys("name", "endpoints", "loadBalancer", "pool", "tcpKeepAlive", "responseTimeoutMs", "perTryTimeoutMs",
-        "healthCheck", "tls", "discovery");
+        "healthCheck", "tls", "discovery", "slowStartMs");
     String name = r.requiredString("name");
     if (name != null) {
       r.uniqueName("name", name, "upstream", namePaths);
     }
-    DnsDiscoveryConfig dns = r.has("discovery") ? readDiscovery(r.object("discovery")) : null;
-    if (dns != null && r.has("endpoints")) {
+    DiscoveryConfig discovery = r.has("discovery") ? readDiscovery(r.object("discovery")) : null;
+    if (r.has("discovery") && r.has("endpoints")) {
       r.problem("discovery", "set beside endpoints (expected: endpoints or discovery, not both)");
     }
     List<Endpoint> endpoints = r.has("discovery") ? List.of() : readEndpoints(r);
@@ -325,20 +325,23 @@ public final class ConfigLoader {
       r.problem("perTryTimeoutMs", perTryTimeout.toMillis() + " (expected: 0, or less than responseTimeoutMs "
           + responseTimeout.toMillis() + ")");
     }
+    Duration slowStart = r.duration("slowStartMs", UpstreamConfig.DEFAULT_SLOW_START, false);
     return new UpstreamConfig(name, endpoints, loadBalancer, pool, tcpKeepAlive, responseTimeout, perTryTimeout,
-        readHealthCheck(r.object("healthCheck")), readUpstreamTls(r.object("tls")), dns);
+        readHealthCheck(r.object("healthCheck")), readUpstreamTls(r.object("tls")), discovery, slowStart);
   }
 
-  private static DnsDiscoveryConfig readDiscovery(Reader r) {
+  /** One discovery source: {@code dns} or {@code kubernetes}. */
+  private static DiscoveryConfig readDiscovery(Reader r) {
     r.checkKeys("dns", "kubernetes");
-    if (r.has("kubernetes")) {
-      r.problem("kubernetes", "not supported yet (expected: dns)");
-    }
-    if (!r.has("dns")) {
-      r.problem("dns", "missing (expected: a discovery source)");
+    if (r.has("dns") == r.has("kubernetes")) {
+      r.problem(r.has("dns") ? "kubernetes" : "dns",
+          r.has("dns") ? "set beside dns (expected: one discovery source)" : "missing (expected: dns or kubernetes)");
       return null;
     }
-    Reader dns = r.object("dns");
+    return r.has("dns") ? readDnsDiscovery(r.object("dns")) : readKubernetesDiscovery(r.object("kubernetes"));
+  }
+
+  private static DnsDiscoveryConfig readDnsDiscovery(Reader dns) {
     dns.checkKeys("name", "port", "refreshMs", "servers");
     String name = dns.requiredString("name");
     if (name != null && !name.matches("[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?\\.?")) {
@@ -351,6 +354,41 @@ public final class ConfigLoader {
     Duration refresh = dns.duration("refreshMs", DnsDiscoveryConfig.DEFAULT_REFRESH, true);
     List<Endpoint> servers = hostPorts(dns, dns.strings("servers", false), true);
     return new DnsDiscoveryConfig(name == null ? "" : name, port, refresh, servers);
+  }
+
+  /** Kubernetes object names (RFC 1035 labels) and port names (IANA service names), as the API validates them. */
+  private static final Pattern DNS_LABEL = Pattern.compile("[a-z]([a-z0-9-]{0,61}[a-z0-9])?");
+  private static final Pattern PORT_NAME = Pattern.compile("(?=.{1,15}$)[a-z0-9]+(-[a-z0-9]+)*");
+
+  private static KubernetesDiscoveryConfig readKubernetesDiscovery(Reader k8s) {
+    k8s.checkKeys("service", "namespace", "port", "apiServer");
+    String service = k8s.requiredString("service");
+    if (service != null && !DNS_LABEL.matcher(service).matches()) {
+      k8s.problem("service", show(service) + " (expected: a Service name, lower-case letters, digits and '-')");
+    }
+    String namespace = k8s.string("namespace", "");
+    if (!namespace.isEmpty() && !DNS_LABEL.matcher(namespace).matches()) {
+      k8s.problem("namespace", show(namespace) + " (expected: a namespace name, or empty for the pod's own)");
+    }
+    String portName = "";
+    int portNumber = 0;
+    Object port = k8s.has("port") ? k8s.json.getValue("port") : null;
+    if (port == null) {
+      k8s.problem("port", "missing (required: the Service port's name or the pods' port number)");
+    } else if (port instanceof String text) {
+      portName = text;
+      if (!PORT_NAME.matcher(text).matches()) {
+        k8s.problem("port", show(text) + " (expected: a port name, lower-case letters, digits and '-', "
+            + "at most 15 characters, or a port number)");
+      }
+    } else {
+      portNumber = k8s.integer("port", 0, 1, 65535);
+    }
+    String apiServer = k8s.string("apiServer", "");
+    if (!apiServer.isEmpty() && !apiServer.matches("https?://[^\\s/]+/?")) {
+      k8s.problem("apiServer", show(apiServer) + " (expected: http(s)://host:port, or empty for the pod's service account)");
+    }
+    return new KubernetesDiscoveryConfig(service == null ? "" : service, namespace, portName, portNumber, apiServer);
   }
 
   private static UpstreamTlsConfig readUpstreamTls(Reader r) {
@@ -614,14 +652,10 @@ public final class ConfigLoader {
     TcpKeepAliveConfig k = u.tcpKeepAlive();
     HealthCheckConfig h = u.healthCheck();
     JsonObject json = new JsonObject().put("name", u.name());
-    if (u.dns() == null) {
+    if (u.discovery() == null) {
       json.put("endpoints", endpoints);
     } else {
-      json.put("discovery", new JsonObject().put("dns", new JsonObject()
-          .put("name", u.dns().name())
-          .put("port", u.dns().port())
-          .put("refreshMs", u.dns().refresh().toMillis())
-          .put("servers", new JsonArray(u.dns().servers().stream().map(e -> (Object) e.toString()).toList()))));
+      json.put("discovery", discoveryJson(u.discovery()));
     }
     return json
         .put("loadBalancer", u.loadBalancer().jsonName())
@@ -642,6 +676,7 @@ public final class ConfigLoader {
             .put("userTimeoutMs", k.userTimeout().toMillis()))
         .put("responseTimeoutMs", u.responseTimeout().toMillis())
         .put("perTryTimeoutMs", u.perTryTimeout().toMillis())
+        .put("slowStartMs", u.slowStart().toMillis())
         .put("tls", new JsonObject()
             .put("enabled", u.tls().enabled())
             .put("serverName", u.tls().serverName())
@@ -655,6 +690,22 @@ public final class ConfigLoader {
             .put("timeoutMs", h.timeout().toMillis())
             .put("unhealthyThreshold", h.unhealthyThreshold())
             .put("healthyThreshold", h.healthyThreshold()));
+  }
+
+  private static JsonObject discoveryJson(DiscoveryConfig discovery) {
+    if (discovery instanceof DnsDiscoveryConfig dns) {
+      return new JsonObject().put("dns", new JsonObject()
+          .put("name", dns.name())
+          .put("port", dns.port())
+          .put("refreshMs", dns.refresh().toMillis())
+          .put("servers", new JsonArray(dns.servers().stream().map(e -> (Object) e.toString()).toList())));
+    }
+    KubernetesDiscoveryConfig k8s = (KubernetesDiscoveryConfig) discovery;
+    return new JsonObject().put("kubernetes", new JsonObject()
+        .put("service", k8s.service())
+        .put("namespace", k8s.namespace())
+        .put("port", k8s.port())
+        .put("apiServer", k8s.apiServer()));
   }
 
   private static JsonObject routeJson(RouteConfig r) {

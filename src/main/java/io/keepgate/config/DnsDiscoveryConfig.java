@@ -12,12 +12,18 @@ import java.util.List;
  * @param refresh how often the name is resolved again; a shorter record TTL shortens it
  * @param servers DNS servers ({@code host:port}) to ask; empty = the system's resolver configuration
  */
-public record DnsDiscoveryConfig(String name, int port, Duration refresh, List<Endpoint> servers) {
+public record DnsDiscoveryConfig(String name, int port, Duration refresh, List<Endpoint> servers)
+    implements DiscoveryConfig {
 
   /** 5 s. */
   public static final Duration DEFAULT_REFRESH = Duration.ofSeconds(5);
 
   public DnsDiscoveryConfig {
     servers = List.copyOf(servers);
+  }
+
+  @Override
+  public String source() {
+    return "dns";
   }
 }

@@ -9,7 +9,8 @@ import java.util.List;
  * @param perTryTimeout an idempotent request without a body that has no response byte this long
  *                      after it was sent goes once more to another endpoint; {@link Duration#ZERO} = off
  * @param tls           TLS to the endpoints
- * @param dns           endpoints from DNS instead of {@code endpoints} (then empty), or null
+ * @param discovery     where the endpoints come from instead of {@code endpoints} (then empty), or null
+ * @param slowStart     a new endpoint's share of new requests ramps up over this long; {@link Duration#ZERO} = off
  */
 public record UpstreamConfig(
     String name,
@@ -21,7 +22,8 @@ public record UpstreamConfig(
     Duration perTryTimeout,
     HealthCheckConfig healthCheck,
     UpstreamTlsConfig tls,
-    DnsDiscoveryConfig dns) {
+    DiscoveryConfig discovery,
+    Duration slowStart) {
 
   /** round-robin. */
   public static final LoadBalancing DEFAULT_LOAD_BALANCER = LoadBalancing.ROUND_ROBIN;
@@ -29,6 +31,8 @@ public record UpstreamConfig(
   public static final Duration DEFAULT_RESPONSE_TIMEOUT = Duration.ofSeconds(30);
   /** Off. */
   public static final Duration DEFAULT_PER_TRY_TIMEOUT = Duration.ZERO;
+  /** Off. */
+  public static final Duration DEFAULT_SLOW_START = Duration.ZERO;
 
   public UpstreamConfig {
     endpoints = List.copyOf(endpoints);

@@ -145,9 +145,12 @@ public final class GatewayMetrics {
     upstreamEndpoints.register(rows, true);
   }
 
-  /** One discovery resolution of {@code upstream}'s endpoints (DNS): {@code changed}, {@code unchanged}, {@code empty} or {@code failed}. */
-  public void discoveryUpdate(String upstream, String result) {
-    Counter.builder(DISCOVERY_UPDATES).tag(TAG_UPSTREAM, upstream).tag("source", "dns").tag(TAG_RESULT, result)
+  /**
+   * One answer of {@code upstream}'s discovery ({@code source} {@code dns} or {@code kubernetes}):
+   * {@code changed}, {@code unchanged}, {@code empty} or {@code failed}.
+   */
+  public void discoveryUpdate(String upstream, String source, String result) {
+    Counter.builder(DISCOVERY_UPDATES).tag(TAG_UPSTREAM, upstream).tag("source", source).tag(TAG_RESULT, result)
         .register(registry).increment();
   }
 

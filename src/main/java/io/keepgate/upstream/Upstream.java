@@ -2,6 +2,7 @@ package io.keepgate.upstream;
 
 import io.keepgate.config.Endpoint;
 import io.keepgate.config.UpstreamConfig;
+import io.keepgate.internal.Ticker;
 import io.vertx.core.http.HttpClientAgent;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
@@ -16,7 +17,8 @@ import java.util.function.Function;
  * {@code maxConnectionsTotal}. With discovery the endpoints change: a new address gets an
  * endpoint of its own (pools, health, counters), and one that left the set drains: it takes no
  * new request, the requests waiting for it go to the others, its idle connections close at once
- * (reason {@code drained}) and its busy ones when their exchange ends.
+ * (reason {@code drained}) and its busy ones when their exchange ends. An address that joins an
+ * upstream already serving ramps up to its share over {@code slowStartMs} ({@link SlowStart}).
  *
  * <p>Threading: the endpoint list is an immutable list behind a volatile reference, read on every
  * request without a lock and replaced by {@link #updateEndpoints} (the discovery's thread, one at
@@ -67,7 +69,11 @@ public final class Upstream {
   /** The endpoint for the next request from event loop {@code loopIndex}; {@code null} when none is healthy. */
   public UpstreamEndpoint choose(int loopIndex) {
     List<UpstreamEndpoint> current = endpoints;
-    return current.isEmpty() ? null : balancer.choose(current, loopIndex);
+    if (current.isEmpty()) {
+      return null;
+    }
+    UpstreamEndpoint chosen = balancer.choose(current, loopIndex);
+    return chosen == null ? null : SlowStart.apply(current, chosen);
   }
 
   /** A healthy endpoint other than {@code tried}, for a request that leaves it; {@code null} when there is none. */
@@ -102,7 +108,14 @@ public final class Upstream {
         leaving.add(endpoint);
       }
     }
-    wanted.forEach(address -> next.add(newEndpoint.apply(address)));
+    boolean serving = !next.isEmpty(); // endpoints joining an upstream with none take it all at once
+    for (Endpoint address : wanted) {
+      UpstreamEndpoint joining = newEndpoint.apply(address);
+      if (serving && !config.slowStart().isZero()) {
+        joining.startSlowly(new SlowStart(Ticker.SYSTEM, config.slowStart().toNanos()));
+      }
+      next.add(joining);
+    }
     endpoints = List.copyOf(next); // new requests see the new set from here on
     for (UpstreamEndpoint endpoint : leaving) {
       draining.add(endpoint);

@@ -32,6 +32,8 @@ public final class UpstreamEndpoint {
   private final AtomicInteger queued = new AtomicInteger();
   private final AtomicInteger emptyPools = new AtomicInteger();
   private final AtomicInteger starvingPools = new AtomicInteger();
+  /** The ramp of an endpoint that joined a serving upstream, until it is over; null after, or never. */
+  private volatile SlowStart slowStart;
 
   UpstreamEndpoint(UpstreamConfig config, Endpoint address, EndpointStats stats, EndpointHealth health,
       BudgetShare budget, List<Loop> loops, BiFunction<UpstreamEndpoint, Loop, Connector> connectors) {
@@ -73,6 +75,26 @@ public final class UpstreamEndpoint {
 
   List<LoopPool> pools() {
     return pools;
+  }
+
+  /** Ramps this endpoint's share of new requests up from now ({@code upstreams[].slowStartMs}). */
+  void startSlowly(SlowStart ramp) {
+    this.slowStart = ramp;
+  }
+
+  /** The ramp this endpoint is on, or null. */
+  SlowStart slowStart() {
+    return slowStart;
+  }
+
+  void slowStartOver() {
+    slowStart = null;
+  }
+
+  /** Whether this endpoint is still ramping up to its full share (slow start). */
+  public boolean warming() {
+    SlowStart ramp = slowStart;
+    return ramp != null && !ramp.over();
   }
 
   /** Requests in flight or waiting here, for least-requests balancing. */

@@ -1,7 +1,10 @@
 package io.keepgate.upstream;
 
 import io.keepgate.cluster.ClusterState;
+import io.keepgate.config.DiscoveryConfig;
+import io.keepgate.config.DnsDiscoveryConfig;
 import io.keepgate.config.Endpoint;
+import io.keepgate.config.KubernetesDiscoveryConfig;
 import io.keepgate.config.ConfigException;
 import io.keepgate.config.UpstreamConfig;
 import io.keepgate.config.UpstreamTlsConfig;
@@ -44,7 +47,13 @@ public final class Upstreams {
    */
   public record Environment(Vertx vertx, List<Loop> loops, ClusterState cluster,
       BiFunction<String, String, EndpointStats> statsFor, Runnable endpointsChanged,
-      BiConsumer<String, String> discoveryResults) {}
+      DiscoveryResults discoveryResults) {}
+
+  /** Counts one result of an upstream's discovery: {@code changed}, {@code unchanged}, {@code empty} or {@code failed}. */
+  @FunctionalInterface
+  public interface DiscoveryResults {
+    void accept(String upstream, String source, String result);
+  }
 
   private final Map<String, Upstream> byName;
 
@@ -111,13 +120,23 @@ public final class Upstreams {
     };
     Upstream upstream = new Upstream(config, newEndpoint, environment.endpointsChanged(),
         LoadBalancer.of(config.loadBalancer(), environment.loops().size()), budget, probes);
-    if (config.dns() != null) {
-      DnsDiscovery discovery = new DnsDiscovery(config.dns(), config.name(), vertx.nettyEventLoopGroup().next(),
-          vertx.transport()::datagramChannel, upstream::updateEndpoints, environment.discoveryResults());
+    if (config.discovery() instanceof DnsDiscoveryConfig dns) {
+      DnsDiscovery discovery = new DnsDiscovery(dns, config.name(), vertx.nettyEventLoopGroup().next(),
+          vertx.transport()::datagramChannel, upstream::updateEndpoints, counter(environment, dns));
+      upstream.discoverWith(discovery);
+      discovery.start();
+    } else if (config.discovery() instanceof KubernetesDiscoveryConfig kubernetes) {
+      KubernetesDiscovery discovery = new KubernetesDiscovery(kubernetes, config.name(), vertx,
+          upstream::updateEndpoints, counter(environment, kubernetes));
       upstream.discoverWith(discovery);
       discovery.start();
     }
     return upstream;
+  }
+
+  /** Counts a discovery's results as ({@code upstream}, result) under its source. */
+  private static BiConsumer<String, String> counter(Environment environment, DiscoveryConfig discovery) {
+    return (upstream, result) -> environment.discoveryResults().accept(upstream, discovery.source(), result);
   }
 
   private static HttpClientOptions probeOptions(UpstreamConfig config) {

@@ -118,7 +118,7 @@ class ConfigLoaderTest {
         UpstreamConfig.DEFAULT_RESPONSE_TIMEOUT, UpstreamConfig.DEFAULT_PER_TRY_TIMEOUT,
         new HealthCheckConfig(HealthCheckConfig.DEFAULT_PATH, HealthCheckConfig.DEFAULT_INTERVAL,
             HealthCheckConfig.DEFAULT_TIMEOUT, HealthCheckConfig.DEFAULT_UNHEALTHY_THRESHOLD,
-            HealthCheckConfig.DEFAULT_HEALTHY_THRESHOLD), UpstreamTlsConfig.DISABLED, null), upstream);
+            HealthCheckConfig.DEFAULT_HEALTHY_THRESHOLD), UpstreamTlsConfig.DISABLED, null, UpstreamConfig.DEFAULT_SLOW_START), upstream);
 
     assertEquals(List.of(new RouteConfig("route-0",
         new RouteConfig.Match("", RouteConfig.Match.DEFAULT_PATH_PREFIX, Set.of()), "api", "", "")),
@@ -618,7 +618,7 @@ class ConfigLoaderTest {
   }
 
   @Test
-  void anUpstreamHasStaticEndpointsOrDnsDiscoveryNeverBoth() {
+  void anUpstreamHasStaticEndpointsOrOneDiscoverySourceNeverBoth() {
     assertProblems(json("{'upstreams':[{'name':'api','endpoints':['a:1'],'discovery':{'dns':{'name':'api.svc','port':80}}}]}"),
         "upstreams[0].discovery: set beside endpoints (expected: endpoints or discovery, not both)");
     assertProblems(json("{'upstreams':[{'name':'api','discovery':{'dns':{'name':'bad name','refreshMs':0,"
@@ -628,18 +628,50 @@ class ConfigLoaderTest {
         "upstreams[0].discovery.dns.refreshMs: 0 (expected: > 0)",
         "upstreams[0].discovery.dns.servers[0]: \"x\" (expected: host:port)",
         "upstreams[0].discovery.dns.servers[1]: \"dns.local:53\" (expected: ip:port)");
-    assertProblems(json("{'upstreams':[{'name':'api','discovery':{'kubernetes':{'service':'api'}}}]}"),
-        "upstreams[0].discovery.kubernetes: not supported yet (expected: dns)",
-        "upstreams[0].discovery.dns: missing (expected: a discovery source)");
+    assertProblems(json("{'upstreams':[{'name':'api','discovery':{'dns':{'name':'a','port':1},'kubernetes':{'service':'a','port':1}}}]}"),
+        "upstreams[0].discovery.kubernetes: set beside dns (expected: one discovery source)");
+    assertProblems(json("{'upstreams':[{'name':'api','discovery':{}}]}"),
+        "upstreams[0].discovery.dns: missing (expected: dns or kubernetes)");
     UpstreamConfig upstream = valid(json(
         "{'upstreams':[{'name':'api','discovery':{'dns':{'name':'api.shop.svc.cluster.local','port':8080}}}]}"))
         .upstreams().get(0);
     assertEquals(List.of(), upstream.endpoints());
     assertEquals(new DnsDiscoveryConfig("api.shop.svc.cluster.local", 8080, DnsDiscoveryConfig.DEFAULT_REFRESH, List.of()),
-        upstream.dns());
+        upstream.discovery());
     assertEquals(upstream, valid(ConfigLoader.toJson(valid(json(
         "{'upstreams':[{'name':'api','discovery':{'dns':{'name':'api.shop.svc.cluster.local','port':8080}}}]}"))).encode())
         .upstreams().get(0), "written and read back");
+  }
+
+  @Test
+  void kubernetesDiscoveryNamesAServiceAndAPortByNameOrNumber() {
+    assertProblems(json("{'upstreams':[{'name':'api','discovery':{'kubernetes':{'service':'Api_1','namespace':'Shop',"
+            + "'apiServer':'kubernetes:443','extra':1}}}]}"),
+        "upstreams[0].discovery.kubernetes.extra: unknown key",
+        "upstreams[0].discovery.kubernetes.service: \"Api_1\" (expected: a Service name, lower-case letters, digits and '-')",
+        "upstreams[0].discovery.kubernetes.namespace: \"Shop\" (expected: a namespace name, or empty for the pod's own)",
+        "upstreams[0].discovery.kubernetes.port: missing (required: the Service port's name or the pods' port number)",
+        "upstreams[0].discovery.kubernetes.apiServer: \"kubernetes:443\" (expected: http(s)://host:port, or empty for the pod's service account)");
+    assertProblems(json("{'upstreams':[{'name':'api','discovery':{'kubernetes':{'service':'api','port':'HTTP_port_too_long'}}}]}"),
+        "upstreams[0].discovery.kubernetes.port: \"HTTP_port_too_long\" (expected: a port name, lower-case letters, "
+            + "digits and '-', at most 15 characters, or a port number)");
+    assertProblems(json("{'upstreams':[{'name':'api','discovery':{'kubernetes':{'service':'api','port':70000}}}]}"),
+        "upstreams[0].discovery.kubernetes.port: 70000 (expected: 1..65535)");
+    assertProblems(json("{'upstreams':[{'name':'api','slowStartMs':-1,'discovery':{'kubernetes':{'service':'api','port':true}}}]}"),
+        "upstreams[0].discovery.kubernetes.port: true (expected: integer)",
+        "upstreams[0].slowStartMs: -1 (expected: >= 0)");
+
+    GatewayConfig named = valid(json("{'upstreams':[{'name':'api','slowStartMs':30000,"
+        + "'discovery':{'kubernetes':{'service':'api','port':'http'}}}]}"));
+    assertEquals(new KubernetesDiscoveryConfig("api", "", "http", 0, ""), named.upstreams().get(0).discovery());
+    assertEquals(Duration.ofSeconds(30), named.upstreams().get(0).slowStart());
+    GatewayConfig numbered = valid(json("{'upstreams':[{'name':'api','discovery':{'kubernetes':{'service':'api',"
+        + "'namespace':'shop','port':8080,'apiServer':'https://10.0.0.1:6443'}}}]}"));
+    assertEquals(new KubernetesDiscoveryConfig("api", "shop", "", 8080, "https://10.0.0.1:6443"),
+        numbered.upstreams().get(0).discovery());
+    for (GatewayConfig config : List.of(named, numbered)) {
+      assertEquals(config.upstreams(), valid(ConfigLoader.toJson(config).encode()).upstreams(), "written and read back");
+    }
   }
 
   @Test

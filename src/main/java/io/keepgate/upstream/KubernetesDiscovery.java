@@ -1,0 +1,185 @@
+package io.keepgate.upstream;
+
+import io.fabric8.kubernetes.api.model.discovery.v1.EndpointConditions;
+import io.fabric8.kubernetes.api.model.discovery.v1.EndpointPort;
+import io.fabric8.kubernetes.api.model.discovery.v1.EndpointSlice;
+import io.fabric8.kubernetes.client.Config;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
+import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
+import io.fabric8.kubernetes.client.vertx5.Vertx5HttpClientFactory;
+import io.keepgate.config.Endpoint;
+import io.keepgate.config.KubernetesDiscoveryConfig;
+import io.vertx.core.Vertx;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Objects;
+import java.util.TreeSet;
+import java.util.function.BiConsumer;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * An upstream's endpoints from Kubernetes: the EndpointSlices of a Service, followed by a fabric8
+ * informer, which lists them, watches from the list's resource version, resumes a dropped watch
+ * from the last version it saw (relisting when the API server no longer has it), and retries
+ * failures with a backoff of at most 32 s. While the API server is unreachable the last set keeps
+ * serving.
+ *
+ * <p>Endpoint conditions: a {@code ready} endpoint takes new requests. One that is not ready, is
+ * terminating, or is gone leaves the set and drains: no new request, in-flight ones finish, idle
+ * pooled connections close at once. When no endpoint of the Service is ready, the serving ones
+ * take the traffic, terminating or not, as kube-proxy does; when none serves either, the last set
+ * stays (as with an empty DNS answer) rather than turning every request into a 503.
+ *
+ * <p>Threading: built on a thread that may block (start or reload: fabric8 reads the service
+ * account's files); the informer calls {@link #refresh} one event at a time on its own executor,
+ * and {@code onChange} runs there.
+ */
+final class KubernetesDiscovery implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(KubernetesDiscovery.class);
+  /** The label the EndpointSlice controller puts on every slice of a Service. */
+  static final String SERVICE_LABEL = "kubernetes.io/service-name";
+  /** The first retry of a failed list or watch; fabric8 doubles it up to 32 times this. */
+  private static final int RECONNECT_MILLIS = 1000;
+  private static final Comparator<Endpoint> ORDER = Comparator.comparing(Endpoint::host).thenComparingInt(Endpoint::port);
+
+  private final KubernetesDiscoveryConfig config;
+  private final String upstream;
+  private final String namespace;
+  private final Consumer<List<Endpoint>> onChange;
+  private final BiConsumer<String, String> counter;
+  private final KubernetesClient client;
+  private final SharedIndexInformer<EndpointSlice> informer;
+  /** The set last handed to {@code onChange}; touched by the informer's events only. */
+  private List<Endpoint> current = List.of();
+  private boolean answering = true;
+
+  /**
+   * @param counter told ({@code upstream}, result) for every change the watch brings and every
+   *                failure: {@code changed}, {@code unchanged}, {@code empty} or {@code failed}
+   */
+  KubernetesDiscovery(KubernetesDiscoveryConfig config, String upstream, Vertx vertx,
+      Consumer<List<Endpoint>> onChange, BiConsumer<String, String> counter) {
+    this.config = config;
+    this.upstream = upstream;
+    this.onChange = onChange;
+    this.counter = counter;
+    Config client = Config.autoConfigure(null); // in a pod: the service account's token, CA and namespace
+    if (!config.apiServer().isEmpty()) {
+      client.setMasterUrl(config.apiServer());
+    }
+    client.setWatchReconnectInterval(RECONNECT_MILLIS);
+    client.setWatchReconnectLimit(-1); // an API server that comes back is always found again
+    client.setRequestRetryBackoffLimit(0); // a failed list is the informer's to retry, with its backoff, and counted
+    this.namespace = !config.namespace().isEmpty() ? config.namespace()
+        : Objects.requireNonNullElse(client.getNamespace(), "default");
+    this.client = new KubernetesClientBuilder().withConfig(client)
+        .withHttpClientFactory(new Vertx5HttpClientFactory(vertx)) // keepgate's Vert.x, not a second one
+        .build();
+    this.informer = this.client.discovery().v1().endpointSlices().inNamespace(namespace)
+        .withLabel(SERVICE_LABEL, config.service())
+        .runnableInformer(0);
+    informer.exceptionHandler((started, error) -> {
+      counter.accept(upstream, "failed");
+      log.warn("upstream {}: Kubernetes service {}/{} unreachable ({}); keeping its endpoints and retrying", upstream,
+          namespace, config.service(), error.toString());
+      return true;
+    });
+    informer.addEventHandler(new ResourceEventHandler<>() {
+      @Override
+      public void onAdd(EndpointSlice slice) {
+        refresh();
+      }
+
+      @Override
+      public void onUpdate(EndpointSlice before, EndpointSlice after) {
+        refresh();
+      }
+
+      @Override
+      public void onDelete(EndpointSlice slice, boolean finalStateUnknown) {
+        refresh();
+      }
+    });
+  }
+
+  /** Starts the list and the watch; returns at once. */
+  void start() {
+    log.info("upstream {}: following the EndpointSlices of service {}/{} port {} from {}", upstream, namespace,
+        config.service(), config.port(), client.getMasterUrl());
+    informer.start().whenComplete((ok, error) -> {
+      if (error != null) {
+        log.warn("upstream {}: Kubernetes discovery stopped: {}", upstream, error.toString());
+      }
+    });
+  }
+
+  /** The endpoints of every slice the informer holds now, as the class comment says which. */
+  private void refresh() {
+    TreeSet<Endpoint> ready = new TreeSet<>(ORDER);
+    TreeSet<Endpoint> serving = new TreeSet<>(ORDER);
+    int terminating = 0;
+    for (EndpointSlice slice : informer.getStore().list()) {
+      Integer port = portOf(slice);
+      if (port == null || !("IPv4".equals(slice.getAddressType()) || "IPv6".equals(slice.getAddressType()))) {
+        continue; // not the port we follow, or FQDN endpoints (a name to resolve, not an address)
+      }
+      for (io.fabric8.kubernetes.api.model.discovery.v1.Endpoint endpoint : slice.getEndpoints()) {
+        EndpointConditions conditions = endpoint.getConditions();
+        // unknown (null) readiness and serving count as true, unknown terminating as false (the API's advice)
+        boolean isReady = conditions == null || !Boolean.FALSE.equals(conditions.getReady());
+        boolean isServing = conditions == null || !Boolean.FALSE.equals(conditions.getServing());
+        boolean isTerminating = conditions != null && Boolean.TRUE.equals(conditions.getTerminating());
+        terminating += isTerminating ? 1 : 0;
+        for (String address : endpoint.getAddresses()) {
+          if (isReady && !isTerminating) {
+            ready.add(new Endpoint(address, port));
+          } else if (isServing) {
+            serving.add(new Endpoint(address, port));
+          }
+        }
+      }
+    }
+    List<Endpoint> found = List.copyOf(ready.isEmpty() ? serving : ready);
+    if (found.isEmpty()) {
+      counter.accept(upstream, "empty");
+      if (answering) {
+        log.warn("upstream {}: service {}/{} has no serving endpoint; keeping its {} endpoints until it has", upstream,
+            namespace, config.service(), current.size());
+      }
+      answering = false;
+    } else if (!found.equals(current)) {
+      log.info("upstream {}: service {}/{} -> {} ({} terminating){}", upstream, namespace, config.service(), found,
+          terminating, ready.isEmpty() ? ", none ready: the serving ones take the traffic" : "");
+      answering = true;
+      current = found;
+      counter.accept(upstream, "changed");
+      onChange.accept(found);
+    } else {
+      answering = true;
+      counter.accept(upstream, "unchanged");
+    }
+  }
+
+  /** The port the slice's endpoints listen on for the configured Service port, or null. */
+  private Integer portOf(EndpointSlice slice) {
+    if (config.portName().isEmpty()) {
+      return config.portNumber();
+    }
+    for (EndpointPort port : slice.getPorts()) {
+      if (config.portName().equals(port.getName()) && port.getPort() != null) {
+        return port.getPort();
+      }
+    }
+    return null;
+  }
+
+  @Override
+  public void close() {
+    informer.close();
+    client.close();
+  }
+}
