@@ -35,8 +35,8 @@ import org.slf4j.LoggerFactory;
  * stays (as with an empty DNS answer) rather than turning every request into a 503.
  *
  * <p>Threading: built on a thread that may block (start or reload: fabric8 reads the service
- * account's files); the informer calls {@link #refresh} one event at a time on its own executor,
- * and {@code onChange} runs there.
+ * account's files); the informer's events and its first list's completion call {@link #refresh},
+ * serialized on this object, and {@code onChange} runs there; a Vert.x timer checks the watch.
  */
 final class KubernetesDiscovery implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(KubernetesDiscovery.class);
@@ -44,6 +44,8 @@ final class KubernetesDiscovery implements AutoCloseable {
   static final String SERVICE_LABEL = "kubernetes.io/service-name";
   /** The first retry of a failed list or watch; fabric8 doubles it up to 32 times this. */
   private static final int RECONNECT_MILLIS = 1000;
+  /** How long a synced informer may be without a watch before a new one lists afresh. */
+  private static final int WATCH_STALL_SECONDS = 10;
   private static final Comparator<Endpoint> ORDER = Comparator.comparing(Endpoint::host).thenComparingInt(Endpoint::port);
 
   private final KubernetesDiscoveryConfig config;
@@ -52,10 +54,17 @@ final class KubernetesDiscovery implements AutoCloseable {
   private final Consumer<List<Endpoint>> onChange;
   private final BiConsumer<String, String> counter;
   private final KubernetesClient client;
-  private final SharedIndexInformer<EndpointSlice> informer;
-  /** The set last handed to {@code onChange}; touched by the informer's events only. */
+  private final Vertx vertx;
+  /** The informer now; replaced by a new one (a fresh list) when its watch stays down. */
+  private volatile SharedIndexInformer<EndpointSlice> informer;
+  /** The set last handed to {@code onChange}. Guarded by this. */
   private List<Endpoint> current = List.of();
+  /** Whether the last answer had endpoints: a run of empty ones is logged once. Guarded by this. */
   private boolean answering = true;
+  private long watchCheck = -1;
+  /** Seconds the synced informer has been without a watch; touched by the watch check's timer only. */
+  private int secondsUnwatched;
+  private volatile boolean closed;
 
   /**
    * @param counter told ({@code upstream}, result) for every change the watch brings and every
@@ -67,6 +76,7 @@ final class KubernetesDiscovery implements AutoCloseable {
     this.upstream = upstream;
     this.onChange = onChange;
     this.counter = counter;
+    this.vertx = vertx;
     Config client = Config.autoConfigure(null); // in a pod: the service account's token, CA and namespace
     if (!config.apiServer().isEmpty()) {
       client.setMasterUrl(config.apiServer());
@@ -79,50 +89,90 @@ final class KubernetesDiscovery implements AutoCloseable {
     this.client = new KubernetesClientBuilder().withConfig(client)
         .withHttpClientFactory(new Vertx5HttpClientFactory(vertx)) // keepgate's Vert.x, not a second one
         .build();
-    this.informer = this.client.discovery().v1().endpointSlices().inNamespace(namespace)
+  }
+
+  /** Starts the list and the watch, and the check that the watch stays up; returns at once. */
+  void start() {
+    log.info("upstream {}: following the EndpointSlices of service {}/{} port {} from {}", upstream, namespace,
+        config.service(), config.port(), client.getMasterUrl());
+    startInformer();
+    watchCheck = vertx.setPeriodic(1000, id -> checkWatch());
+  }
+
+  /**
+   * An informer on the Service's slices. Its events apply once its first list is complete: a list
+   * arrives as one event per slice, and a set read half way would drain the endpoints of slices
+   * not yet read.
+   */
+  private void startInformer() {
+    SharedIndexInformer<EndpointSlice> next = client.discovery().v1().endpointSlices().inNamespace(namespace)
         .withLabel(SERVICE_LABEL, config.service())
         .runnableInformer(0);
-    informer.exceptionHandler((started, error) -> {
+    next.exceptionHandler((started, error) -> {
       counter.accept(upstream, "failed");
       log.warn("upstream {}: Kubernetes service {}/{} unreachable ({}); keeping its endpoints and retrying", upstream,
           namespace, config.service(), error.toString());
       return true;
     });
-    informer.addEventHandler(new ResourceEventHandler<>() {
+    next.addEventHandler(new ResourceEventHandler<>() {
       @Override
       public void onAdd(EndpointSlice slice) {
-        refresh();
+        refresh(next);
       }
 
       @Override
       public void onUpdate(EndpointSlice before, EndpointSlice after) {
-        refresh();
+        refresh(next);
       }
 
       @Override
       public void onDelete(EndpointSlice slice, boolean finalStateUnknown) {
-        refresh();
+        refresh(next);
       }
     });
-  }
-
-  /** Starts the list and the watch; returns at once. */
-  void start() {
-    log.info("upstream {}: following the EndpointSlices of service {}/{} port {} from {}", upstream, namespace,
-        config.service(), config.port(), client.getMasterUrl());
-    informer.start().whenComplete((ok, error) -> {
-      if (error != null) {
+    informer = next;
+    next.start().whenComplete((ok, error) -> {
+      if (error == null) {
+        refresh(next);
+      } else if (!closed) {
         log.warn("upstream {}: Kubernetes discovery stopped: {}", upstream, error.toString());
       }
     });
   }
 
-  /** The endpoints of every slice the informer holds now, as the class comment says which. */
-  private void refresh() {
+  /**
+   * fabric8 resumes a dropped watch from the last version it saw, retrying with backoff; an answer
+   * it retries forever (a 4xx from a proxy in front of the API server, say) would leave the set
+   * stale. A synced informer without a watch for {@link #WATCH_STALL_SECONDS} is replaced by a
+   * new one, which lists afresh.
+   */
+  private void checkWatch() {
+    SharedIndexInformer<EndpointSlice> now = informer;
+    if (closed || !now.hasSynced() || now.isWatching()) {
+      secondsUnwatched = 0;
+      return;
+    }
+    if (++secondsUnwatched == 1) {
+      counter.accept(upstream, "failed");
+    }
+    if (secondsUnwatched >= WATCH_STALL_SECONDS) {
+      log.warn("upstream {}: no watch on service {}/{} for {} s; listing again", upstream, namespace, config.service(),
+          secondsUnwatched);
+      secondsUnwatched = 0;
+      now.stop();
+      startInformer();
+    }
+  }
+
+  /** The endpoints of every slice {@code source} holds now, as the class comment says which. */
+  private synchronized void refresh(SharedIndexInformer<EndpointSlice> source) {
+    if (source != informer || !source.hasSynced() || closed) {
+      return; // replaced, or still in its first list
+    }
     TreeSet<Endpoint> ready = new TreeSet<>(ORDER);
     TreeSet<Endpoint> serving = new TreeSet<>(ORDER);
     int terminating = 0;
-    for (EndpointSlice slice : informer.getStore().list()) {
+    for (EndpointSlice slice : source.getStore().list()) {
       Integer port = portOf(slice);
       if (port == null || !("IPv4".equals(slice.getAddressType()) || "IPv6".equals(slice.getAddressType()))) {
         continue; // not the port we follow, or FQDN endpoints (a name to resolve, not an address)
@@ -179,6 +229,8 @@ final class KubernetesDiscovery implements AutoCloseable {
 
   @Override
   public void close() {
+    closed = true;
+    vertx.cancelTimer(watchCheck);
     informer.close();
     client.close();
   }
