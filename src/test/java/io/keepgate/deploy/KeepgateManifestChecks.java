@@ -15,6 +15,9 @@ import io.fabric8.kubernetes.api.model.Probe;
 import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.api.model.SecurityContext;
 import io.fabric8.kubernetes.api.model.Service;
+import io.fabric8.kubernetes.api.model.ServiceAccount;
+import io.fabric8.kubernetes.api.model.rbac.Role;
+import io.fabric8.kubernetes.api.model.rbac.RoleBinding;
 import io.fabric8.kubernetes.api.model.ServicePort;
 import io.fabric8.kubernetes.api.model.Volume;
 import io.fabric8.kubernetes.api.model.VolumeMount;
@@ -28,6 +31,7 @@ import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget;
 import io.keepgate.config.ConfigException;
 import io.keepgate.config.ConfigLoader;
 import io.keepgate.config.GatewayConfig;
+import io.keepgate.config.KubernetesDiscoveryConfig;
 import io.keepgate.deploy.ManifestValidator.Document;
 import java.util.ArrayList;
 import java.util.List;
@@ -122,6 +126,10 @@ final class KeepgateManifestChecks {
     String serviceDns = config.cluster().kubernetesServiceDns();
     if (serviceDns.isEmpty()) {
       problems.add("ConfigMap keepgate.json: cluster.kubernetes.serviceDns is empty (expected: the headless Service)");
+    }
+
+    if (config.upstreams().stream().anyMatch(u -> u.discovery() instanceof KubernetesDiscoveryConfig)) {
+      problems.addAll(discoveryAccess(resources, pod));
     }
 
     // Container ports are the config's listeners
@@ -500,6 +508,34 @@ final class KeepgateManifestChecks {
     }
     return Objects.requireNonNullElse(container.getPorts(), List.<ContainerPort>of()).stream()
         .filter(p -> port.getStrVal().equals(p.getName())).map(ContainerPort::getContainerPort).findFirst().orElse(null);
+  }
+
+  /**
+   * An upstream follows EndpointSlices: the pod runs as a ServiceAccount with its token mounted,
+   * and a RoleBinding gives that account a Role allowing get, list and watch on them.
+   */
+  private static List<String> discoveryAccess(List<HasMetadata> resources, PodSpec pod) {
+    String account = pod.getServiceAccountName();
+    String d = "Deployment (an upstream uses discovery.kubernetes): ";
+    if (account == null || only(resources, ServiceAccount.class).stream()
+        .noneMatch(a -> a.getMetadata().getName().equals(account))) {
+      return List.of(d + "serviceAccountName " + account + " names no ServiceAccount of the manifests");
+    }
+    if (Boolean.FALSE.equals(pod.getAutomountServiceAccountToken())) {
+      return List.of(d + "automountServiceAccountToken is false (expected: the token that reads EndpointSlices)");
+    }
+    Set<String> needed = Set.of("get", "list", "watch");
+    boolean granted = only(resources, RoleBinding.class).stream()
+        .filter(binding -> binding.getSubjects().stream()
+            .anyMatch(subject -> "ServiceAccount".equals(subject.getKind()) && account.equals(subject.getName())))
+        .flatMap(binding -> only(resources, Role.class).stream()
+            .filter(role -> "Role".equals(binding.getRoleRef().getKind())
+                && role.getMetadata().getName().equals(binding.getRoleRef().getName())))
+        .flatMap(role -> role.getRules().stream())
+        .anyMatch(rule -> rule.getApiGroups().contains("discovery.k8s.io") && rule.getResources().contains("endpointslices")
+            && rule.getVerbs().containsAll(needed));
+    return granted ? List.of()
+        : List.of(d + "no Role bound to ServiceAccount " + account + " allows get, list, watch on discovery.k8s.io endpointslices");
   }
 
   private static <T> List<T> only(List<HasMetadata> resources, Class<T> type) {

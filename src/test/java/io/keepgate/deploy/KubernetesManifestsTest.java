@@ -44,9 +44,10 @@ class KubernetesManifestsTest {
   void theManifestsAreTheObjectsTheSpecAsksFor() {
     Map<String, Long> kinds = Project.manifests().stream()
         .collect(Collectors.groupingBy(Document::kind, TreeMap::new, Collectors.counting()));
-    // Service twice: client traffic, and the headless one for Hazelcast member discovery
+    // Service twice: client traffic, and the headless one for Hazelcast member discovery; the
+    // ServiceAccount, Role and RoleBinding let the pods read EndpointSlices (discovery.kubernetes)
     assertEquals(Map.of("ConfigMap", 1L, "Deployment", 1L, "HorizontalPodAutoscaler", 1L, "NetworkPolicy", 1L,
-        "PodDisruptionBudget", 1L, "Service", 2L), kinds);
+        "PodDisruptionBudget", 1L, "Service", 2L, "ServiceAccount", 1L, "Role", 1L, "RoleBinding", 1L), kinds);
   }
 
   @Test
@@ -54,6 +55,14 @@ class KubernetesManifestsTest {
     List<Document> documents = Project.manifests();
     assertEquals(List.of(), Project.problems(documents), "invalid manifests");
     assertEquals(List.of(), KeepgateManifestChecks.problems(documents, Project.imageUid(Project.dockerfile())));
+  }
+
+  @Test
+  void kubernetesDiscoveryNeedsTheRoleThatReadsEndpointSlices() {
+    List<Document> withoutBinding = Project.manifests().stream().filter(d -> !"RoleBinding".equals(d.kind())).toList();
+    assertEquals(List.of("Deployment (an upstream uses discovery.kubernetes): no Role bound to ServiceAccount keepgate "
+            + "allows get, list, watch on discovery.k8s.io endpointslices"),
+        KeepgateManifestChecks.problems(withoutBinding, Project.imageUid(Project.dockerfile())));
   }
 
   /** The ConfigMap's keepgate.json passes keepgate's own validation, with the cluster on. */

@@ -33,6 +33,9 @@ import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.api.model.ResourceRequirements;
 import io.fabric8.kubernetes.api.model.SecurityContext;
 import io.fabric8.kubernetes.api.model.Service;
+import io.fabric8.kubernetes.api.model.ServiceAccount;
+import io.fabric8.kubernetes.api.model.rbac.Role;
+import io.fabric8.kubernetes.api.model.rbac.RoleBinding;
 import io.fabric8.kubernetes.api.model.ServicePort;
 import io.fabric8.kubernetes.api.model.Volume;
 import io.fabric8.kubernetes.api.model.VolumeMount;
@@ -98,7 +101,10 @@ final class ManifestValidator {
       "apps/v1/Deployment", Deployment.class,
       "policy/v1/PodDisruptionBudget", PodDisruptionBudget.class,
       "autoscaling/v2/HorizontalPodAutoscaler", HorizontalPodAutoscaler.class,
-      "networking.k8s.io/v1/NetworkPolicy", NetworkPolicy.class);
+      "networking.k8s.io/v1/NetworkPolicy", NetworkPolicy.class,
+      "v1/ServiceAccount", ServiceAccount.class,
+      "rbac.authorization.k8s.io/v1/Role", Role.class,
+      "rbac.authorization.k8s.io/v1/RoleBinding", RoleBinding.class);
 
   /** One YAML document: where it came from, its tree, the typed resource (null when invalid). */
   record Document(String where, JsonNode tree, HasMetadata resource, List<String> problems) {
