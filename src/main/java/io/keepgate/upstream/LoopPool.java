@@ -336,9 +336,10 @@ public final class LoopPool implements LoopTimers.Sweeper, PoolGauges {
     connecting--;
     releasePermits();
     endpoint.stats().connectFailures.increment();
-    // the strike first: a client that reads the 502 and asks again on another loop must find the verdict
-    endpoint.health().onFailure("connect failed: " + reason);
     Pending next = waiting.poll();
+    // the strike before the 502: a client that reads it and asks again on another loop must find
+    // the verdict; the waiter is taken first, so an ejection reroutes only the others
+    endpoint.health().onFailure("connect failed: " + reason);
     if (next != null) {
       next.leave();
       next.waiter.onPoolFailure(new PoolFailure(PoolFailure.Kind.CONNECT_FAILED, "connect to upstream failed: " + reason));

@@ -23,9 +23,9 @@ import org.junit.jupiter.api.Test;
  * maxUnavailable: 0} runs it, loses nothing. Three pods serve a Service; one at a time, a new pod
  * turns ready, the old one turns terminating, serves what it has in flight through its grace
  * period, then stops and leaves the EndpointSlice. Eight keep-alive clients send throughout. Every
- * request succeeds; a terminating pod gets no request dispatched after keepgate saw the change (at
- * most the few already on the wire); and the upstream connections opened stay within one pool per
- * pod that ever served.
+ * request succeeds; a new pod ramps up (slow start); a terminating pod gets no request dispatched
+ * after keepgate saw the change (at most the few already on the wire); and the upstream
+ * connections opened stay within one pool per pod that ever served.
  */
 class RollingUpdateIT {
   private static final int PODS = 3;
@@ -53,6 +53,7 @@ class RollingUpdateIT {
       JsonObject upstream = GatewayHarness.upstream(config);
       upstream.remove("endpoints");
       upstream.put("discovery", kubernetes.discovery("api", "http"));
+      upstream.put("slowStartMs", 5000); // a new pod ramps up: it shows as warming at first
       GatewayHarness.pool(config).put("maxConnectionsPerEndpoint", MAX_PER_ENDPOINT);
       try (GatewayHarness gateway = GatewayHarness.start(config)) {
         Await.until("three pods found", Duration.ofSeconds(10),
@@ -68,6 +69,7 @@ class RollingUpdateIT {
             CountingBackend fresh = pods.get(PODS + step);
             slice.put(address(PODS + step), READY); // the surge pod is ready
             kubernetes.slice("api-rollout", "api", "http", port, slice);
+            Await.until("the new pod joins, warming up", Duration.ofSeconds(5), () -> "warming".equals(state(gateway, fresh)));
             Await.until("the new pod gets requests", Duration.ofSeconds(10), () -> fresh.requests() > 50);
 
             slice.put(address(step), TERMINATING);

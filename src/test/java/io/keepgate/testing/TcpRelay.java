@@ -14,7 +14,7 @@ import java.util.concurrent.Executors;
 
 /**
  * A TCP relay on a fixed loopback port in front of a server, that a test can cut ({@link #cut}:
- * every relayed connection reset) or take down and bring back ({@link #stop}, {@link #start}), as a
+ * every relayed connection closed) or take down and bring back ({@link #stop}, {@link #start}), as a
  * network fault or a restarting server would. Blocking sockets, two threads per connection.
  *
  * <p>Threading: any thread.
@@ -51,17 +51,20 @@ public final class TcpRelay implements AutoCloseable {
     threads.execute(() -> accept(server));
   }
 
-  /** Refuses new connections and resets the open ones. */
+  /** Refuses new connections and closes the open ones. */
   public synchronized void stop() throws IOException {
     listener.close();
     cut();
   }
 
-  /** Resets every relayed connection; new ones are still accepted. */
+  /**
+   * Closes every relayed connection, both ends, as a restarting server or a load balancer's idle
+   * timeout does; new ones are still accepted. A close, not a reset: fabric8's mock API server
+   * blocks its event loop for seconds on a reset watch.
+   */
   public void cut() {
     for (Socket socket : open) {
       try {
-        socket.setSoLinger(true, 0);
         socket.close();
       } catch (IOException e) {
         // already gone
