@@ -6,6 +6,7 @@ import io.keepgate.GatewayState;
 import io.keepgate.cluster.ClusterState;
 import io.keepgate.config.AdminConfig;
 import io.keepgate.config.ConfigLoader;
+import io.keepgate.upstream.Upstream;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -13,6 +14,7 @@ import io.vertx.core.http.HttpServer;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
+import java.util.List;
 import java.util.function.Supplier;
 
 /**
@@ -44,8 +46,14 @@ public final class AdminVerticle extends VerticleBase {
     Router router = Router.router(vertx);
     router.get("/health/live").handler(ctx -> text(ctx, 200, "live"));
     router.get("/health/ready").handler(ctx -> {
-      boolean ready = state.ready();
-      text(ctx, ready ? 200 : 503, ready ? "ready" : "not ready");
+      if (!state.ready()) {
+        text(ctx, 503, "not ready");
+        return;
+      }
+      // a new pod takes no traffic before its discovered upstreams know their endpoints (10 s at most)
+      List<String> awaiting = runtime.get().upstreams().all().stream()
+          .filter(Upstream::awaitingEndpoints).map(Upstream::name).toList();
+      text(ctx, awaiting.isEmpty() ? 200 : 503, awaiting.isEmpty() ? "ready" : "not ready: discovering " + awaiting);
     });
     router.get("/metrics").handler(ctx -> ctx.response()
         .putHeader("content-type", "text/plain; version=0.0.4; charset=utf-8")

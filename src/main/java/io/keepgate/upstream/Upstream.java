@@ -9,6 +9,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import java.util.function.Function;
 
@@ -34,6 +35,11 @@ public final class Upstream {
   private final BudgetShare budget;
   /** Vert.x's HTTP client, for health probes only: the data plane never uses it. */
   private final HttpClientAgent probes;
+  /** How long readiness waits for a discovered upstream's first endpoints before it stops waiting. */
+  private static final long DISCOVERY_WAIT_NANOS = TimeUnit.SECONDS.toNanos(10);
+  private final long createdNanos = System.nanoTime();
+  /** Whether the endpoints are known: static ones, or a discovery's first answer arrived. */
+  private volatile boolean endpointsKnown;
   /** Stops the discovery of this upstream's endpoints, if any. */
   private volatile AutoCloseable discovery = () -> { };
 
@@ -43,6 +49,7 @@ public final class Upstream {
     this.newEndpoint = newEndpoint;
     this.endpointsChanged = endpointsChanged;
     this.endpoints = config.endpoints().stream().map(newEndpoint).toList();
+    this.endpointsKnown = config.discovery() == null;
     this.balancer = balancer;
     this.budget = budget;
     this.probes = probes;
@@ -59,6 +66,15 @@ public final class Upstream {
   /** The endpoints taking new requests now. */
   public List<UpstreamEndpoint> endpoints() {
     return endpoints;
+  }
+
+  /**
+   * Whether the gateway's readiness waits for this upstream: its discovery has not answered yet,
+   * for at most 10 s (an API server or DNS that never answers is logged and counted, and must not
+   * keep the whole gateway out of its Service).
+   */
+  public boolean awaitingEndpoints() {
+    return !endpointsKnown && System.nanoTime() - createdNanos < DISCOVERY_WAIT_NANOS;
   }
 
   /** Endpoints that left the discovered set and still hold connections. */
@@ -126,6 +142,7 @@ public final class Upstream {
         }
       });
     }
+    endpointsKnown = true;
     // series of endpoints gone before this change end now; a draining one's last until the next
     endpointsChanged.run();
   }

@@ -13,6 +13,7 @@ import io.keepgate.testing.KeepAliveClients;
 import io.keepgate.testing.RawClient;
 import io.keepgate.testing.TestKubernetes;
 import io.vertx.core.json.JsonObject;
+import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -21,8 +22,8 @@ import org.junit.jupiter.api.Test;
  * The claim under test: an upstream that follows a Kubernetes Service's EndpointSlices (fabric8's
  * mock API server in CRUD mode, over real sockets) sends requests to the ready endpoints only;
  * one that turns terminating or not ready, or disappears, gets no new request and drains; a
- * dropped watch resumes and catches up, an unreachable API server keeps the last set; and
- * clients see no error through any of it. Backends listen on 127.0.0.2-5, one port.
+ * dropped watch resumes and catches up, an unreachable API server keeps the last set; readiness
+ * waits for the first endpoints; and clients see no error through any of it. Backends listen on 127.0.0.2-5, one port.
  */
 class KubernetesDiscoveryIT {
 
@@ -137,9 +138,13 @@ class KubernetesDiscoveryIT {
           client.send("GET / HTTP/1.1\r\nHost: test\r\n\r\n");
           assertEquals(503, client.readResponse().status(), "no endpoint known yet");
         }
+        HttpResponse<String> ready = gateway.admin("/health/ready");
+        assertEquals(503, ready.statusCode(), "readiness waits for the endpoints (10 s at most)");
+        assertEquals("not ready: discovering [up]", ready.body().strip());
         kubernetes.relay().start();
         Await.until("found once the API server answers (port by number)", Duration.ofSeconds(40),
             () -> changes(gateway) >= 1.0);
+        assertEquals(200, gateway.admin("/health/ready").statusCode());
         try (RawClient client = new RawClient(gateway.port())) {
           client.send("GET / HTTP/1.1\r\nHost: test\r\n\r\n");
           assertEquals(200, client.readResponse().status());
