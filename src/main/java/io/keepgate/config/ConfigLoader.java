@@ -195,7 +195,7 @@ public final class ConfigLoader {
   private static ServerConfig readServer(Reader r) {
     r.checkKeys("host", "port", "idleTimeoutMs", "headerReadTimeoutMs", "maxHeaderBytes",
         "maxRequestLineBytes", "drainTimeoutMs", "eventLoops", "maxConnections", "sendTimeoutMs",
-        "responseBufferBytes", "socketSendBufferBytes", "tls", "proxyProtocol");
+        "responseBufferBytes", "socketSendBufferBytes", "tls", "proxyProtocol", "http2");
     return new ServerConfig(
         r.listenHost("host", ServerConfig.DEFAULT_HOST),
         r.integer("port", ServerConfig.DEFAULT_PORT, 0, 65535),
@@ -210,7 +210,16 @@ public final class ConfigLoader {
         r.integer("responseBufferBytes", ServerConfig.DEFAULT_RESPONSE_BUFFER_BYTES, 4096, 16 << 20),
         r.integer("socketSendBufferBytes", ServerConfig.DEFAULT_SOCKET_SEND_BUFFER_BYTES, 0, 64 << 20),
         readTls(r.object("tls")),
-        readProxyProtocol(r.object("proxyProtocol")));
+        readProxyProtocol(r.object("proxyProtocol")),
+        readHttp2(r.object("http2")));
+  }
+
+  private static Http2Config readHttp2(Reader r) {
+    r.checkKeys("enabled", "h2c", "maxConcurrentStreams");
+    return new Http2Config(
+        r.bool("enabled", Http2Config.DEFAULT_ENABLED),
+        r.bool("h2c", Http2Config.DEFAULT_H2C),
+        r.integer("maxConcurrentStreams", Http2Config.DEFAULT_MAX_CONCURRENT_STREAMS, 1, 10000));
   }
 
   private static ProxyProtocolConfig readProxyProtocol(Reader r) {
@@ -642,7 +651,9 @@ public final class ConfigLoader {
         .put("socketSendBufferBytes", s.socketSendBufferBytes())
         .put("tls", tlsJson(s.tls()))
         .put("proxyProtocol", new JsonObject().put("enabled", s.proxyProtocol().enabled())
-            .put("trustedCidrs", new JsonArray(List.copyOf(s.proxyProtocol().trustedCidrs()))));
+            .put("trustedCidrs", new JsonArray(List.copyOf(s.proxyProtocol().trustedCidrs()))))
+        .put("http2", new JsonObject().put("enabled", s.http2().enabled()).put("h2c", s.http2().h2c())
+            .put("maxConcurrentStreams", s.http2().maxConcurrentStreams()));
   }
 
   private static JsonObject upstreamJson(UpstreamConfig u) {

@@ -24,6 +24,7 @@ import java.time.Duration;
  *                           0 leaves it to the kernel's autotuning, up to {@code net.ipv4.tcp_wmem}
  * @param tls                the TLS listener beside this one
  * @param proxyProtocol      PROXY protocol headers from trusted load balancers, on both listeners
+ * @param http2              HTTP/2 from clients, on both listeners
  */
 public record ServerConfig(
     String host,
@@ -39,7 +40,8 @@ public record ServerConfig(
     int responseBufferBytes,
     int socketSendBufferBytes,
     TlsConfig tls,
-    ProxyProtocolConfig proxyProtocol) {
+    ProxyProtocolConfig proxyProtocol,
+    Http2Config http2) {
 
   /** {@value}. */
   public static final String DEFAULT_HOST = "0.0.0.0";

@@ -11,6 +11,9 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.socket.DuplexChannel;
+import io.netty.handler.codec.http.DefaultHttpRequest;
+import io.netty.handler.codec.http.DefaultLastHttpContent;
+import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpObject;
@@ -30,6 +33,11 @@ import org.slf4j.LoggerFactory;
  * It owns the connection's timeouts (idle between requests, the head-read clock, a stalled request
  * body, the linger after a refusal), each an entry in its loop's lists rather than a scheduled
  * task, and its read suspension, which several causes may hold at once.
+ *
+ * <p>HTTP/2 ({@link Http2Frontend}): the connection becomes a session that only counts its
+ * streams, for its idle timeout and its drain (a GOAWAY, then the close once its streams end); each
+ * stream is a connection of its own, that serves one exchange over HTTP/1 messages and is not
+ * counted against the connection limit.
  *
  * <p>Threading: confined to the channel's event loop, like its exchanges and their upstream
  * connections.
@@ -87,6 +95,12 @@ final class ClientConnection extends ChannelInboundHandlerAdapter
   private String clientHost;
   /** Set from a PROXY protocol header, else -1: the socket's peer port. */
   private int clientPort = -1;
+  /** The HTTP/2 connection this stream is part of; null for a connection itself. */
+  private ClientConnection session;
+  /** Whether this connection speaks HTTP/2: it carries streams, not requests. */
+  private boolean http2;
+  /** Streams open on this HTTP/2 connection. */
+  private int openStreams;
 
   ClientConnection(ProxyLoop loop) {
     this.loop = loop;
@@ -100,16 +114,50 @@ final class ClientConnection extends ChannelInboundHandlerAdapter
     this.encoder = encoder;
   }
 
+  /** Called for an HTTP/2 stream's child channel, whose pipeline carries HTTP/1 messages to this handler. */
+  void initStream(Channel stream, ClientConnection session) {
+    this.channel = stream;
+    this.session = session;
+    this.secure = session.secure;
+  }
+
+  /** The pipeline now speaks HTTP/2: this connection counts its streams and serves none itself. */
+  void startHttp2Session() {
+    http2 = true;
+    decoder = null;
+    encoder = null;
+  }
+
+  private void streamOpened() {
+    if (openStreams++ == 0 && (clock == Clock.IDLE || clock == Clock.DRAIN_GRACE)) {
+      timeout.cancel(); // busy: the idle clock runs again when the last stream ends
+      clock = null;
+    }
+  }
+
+  private void streamClosed() {
+    if (--openStreams == 0 && !closing && channel.isActive()) {
+      if (loop.draining()) {
+        close(false);
+      } else {
+        startClock(Clock.IDLE);
+      }
+    }
+  }
+
   Channel channel() {
     return channel;
   }
 
-  ProxyLoop loop() {
-    return loop;
+  /** The next final response answers a HEAD request (or not): over HTTP/1.1 its encoder must know. */
+  void answeringHead(boolean head) {
+    if (encoder != null) {
+      encoder.answeringHead(head);
+    }
   }
 
-  ResponseEncoder encoder() {
-    return encoder;
+  ProxyLoop loop() {
+    return loop;
   }
 
   /** Whether the channel is inside a read batch: upstream writes are flushed at its end. */
@@ -119,6 +167,9 @@ final class ClientConnection extends ChannelInboundHandlerAdapter
 
   /** The client's port, for the access log: the PROXY header's source port when one was accepted. */
   int clientPort() {
+    if (session != null) {
+      return session.clientPort();
+    }
     if (clientPort >= 0) {
       return clientPort;
     }
@@ -143,6 +194,9 @@ final class ClientConnection extends ChannelInboundHandlerAdapter
 
   /** The client's IP address, for X-Forwarded-For and the access log (the PROXY header's source when accepted). */
   String clientHost() {
+    if (session != null) {
+      return session.clientHost();
+    }
     if (clientHost == null) {
       clientHost = channel.remoteAddress() instanceof InetSocketAddress address
           ? address.getAddress().getHostAddress() : String.valueOf(channel.remoteAddress());
@@ -152,6 +206,11 @@ final class ClientConnection extends ChannelInboundHandlerAdapter
 
   @Override
   public void channelActive(ChannelHandlerContext ctx) {
+    if (session != null) {
+      session.streamOpened(); // a stream: its connection was admitted and is counted
+      ctx.fireChannelActive();
+      return;
+    }
     ConnectionLimit.Refusal refusal = loop.context.limit().tryOpen();
     if (refusal != null) {
       refuseConnection(refusal);
@@ -185,11 +244,21 @@ final class ClientConnection extends ChannelInboundHandlerAdapter
   @Override
   public void channelRead(ChannelHandlerContext ctx, Object msg) {
     reading = true;
-    if (closing) {
+    if (http2) {
+      ReferenceCountUtil.release(msg); // connection-level frames the stream multiplexer passes on
+    } else if (closing) {
       ReferenceCountUtil.release(msg); // refused or closing: nothing more is served
     } else if (queued != null && !queued.isEmpty()) {
       queued.add((HttpObject) msg); // keep order behind what waits already
+    } else if (session != null && msg instanceof FullHttpRequest full) {
+      // a stream whose HEADERS ended it: a head, then its (empty) end, as the HTTP/1.1 decoder gives them
+      Http2Frontend.stripExtensionHeaders(full.headers());
+      handle(new DefaultHttpRequest(full.protocolVersion(), full.method(), full.uri(), full.headers()));
+      handle(new DefaultLastHttpContent(full.content(), full.trailingHeaders()));
     } else {
+      if (session != null && msg instanceof HttpRequest request) {
+        Http2Frontend.stripExtensionHeaders(request.headers());
+      }
       handle((HttpObject) msg);
     }
   }
@@ -249,6 +318,9 @@ final class ClientConnection extends ChannelInboundHandlerAdapter
 
   @Override
   public void channelInactive(ChannelHandlerContext ctx) {
+    if (session != null) {
+      session.streamClosed();
+    }
     onChannelClosed();
     timeout.cancel();
     releaseQueued();
@@ -352,6 +424,12 @@ final class ClientConnection extends ChannelInboundHandlerAdapter
    */
   void onExchangeDone(boolean keepAlive, boolean requestRead) {
     exchange = null;
+    if (session != null) {
+      // a stream serves one exchange and ends with its response; what the client still sends is dropped
+      closing = !requestRead;
+      channel.flush();
+      return;
+    }
     if (!keepAlive || loop.draining()) {
       // a client still sending (a body, pipelined requests) must read the answer before the close
       boolean mayStillSend = !requestRead || loop.draining() || (queued != null && !queued.isEmpty())
@@ -384,6 +462,12 @@ final class ClientConnection extends ChannelInboundHandlerAdapter
    * client may be sending the next request.
    */
   void onDrain() {
+    if (http2) {
+      closing = true;
+      timeout.cancel();
+      channel.close(); // Netty's graceful close: a GOAWAY, then the close once the open streams end
+      return;
+    }
     if (exchange != null || closing || clock == Clock.HEAD) {
       return; // a request in flight or arriving is answered, with Connection: close
     }
@@ -396,7 +480,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter
 
   /** A request refused before it reached routing: the error, then the connection closes. */
   private void refuse(RequestRefusal refusal) {
-    encoder.answeringHead(false);
+    answeringHead(false);
     respondAndClose(ErrorResponses.of(refusal.status(), refusal.getMessage(), true));
   }
 

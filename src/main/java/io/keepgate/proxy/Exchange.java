@@ -382,7 +382,7 @@ final class Exchange implements LoopPool.Waiter, UpstreamConnection.Listener, Ti
         if (interimRelayed) {
           HopByHopHeaders.strip(response.headers());
           response.setProtocolVersion(HttpVersion.HTTP_1_1);
-          client.encoder().answeringHead(false);
+          client.answeringHead(false);
           writeClient(response);
         }
       }
@@ -410,7 +410,7 @@ final class Exchange implements LoopPool.Waiter, UpstreamConnection.Listener, Ti
       headers.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
     }
     response.setProtocolVersion(clientVersion); // an HTTP/1.0 client gets an HTTP/1.0 answer
-    client.encoder().answeringHead(head);
+    client.answeringHead(head);
     state = State.RELAYING;
     writeClient(response);
   }
@@ -669,7 +669,7 @@ final class Exchange implements LoopPool.Waiter, UpstreamConnection.Listener, Ti
     releaseHeld();
     boolean close = !requestComplete || !clientKeepAlive || client.loop().draining();
     status = answerStatus;
-    client.encoder().answeringHead(head);
+    client.answeringHead(head);
     var response = ErrorResponses.of(answerStatus, reason, close);
     if (location != null) {
       response.headers().set(HttpHeaderNames.LOCATION, location);
@@ -697,7 +697,7 @@ final class Exchange implements LoopPool.Waiter, UpstreamConnection.Listener, Ti
     if (upgradeTo != null) {
       headers.set(HttpHeaderNames.UPGRADE, upgradeTo);
     }
-    client.encoder().answeringHead(false);
+    client.answeringHead(false);
     client.write(response);
     finish();
     Tunnel.splice(client, connection);

@@ -43,6 +43,8 @@ final class ProxyServer {
   private final boolean reusePort;
   private final AcceptGuard acceptGuard;
   private final List<Channel> listeners = new ArrayList<>();
+  /** HTTP/2 from clients, or null when off. */
+  private final Http2Frontend http2;
 
   ProxyServer(ServerConfig config, int port, TlsTermination tls, ProxyProtocol proxyProtocol, List<ProxyLoop> loops,
       EventLoopGroup group, ChannelFactory<? extends ServerChannel> channels, boolean nativeTransport,
@@ -56,6 +58,7 @@ final class ProxyServer {
     this.channels = channels;
     this.reusePort = nativeTransport;
     this.acceptGuard = acceptGuard;
+    this.http2 = config.http2().enabled() ? new Http2Frontend(config.http2(), config.maxHeaderBytes()) : null;
   }
 
   /** Binds the listener(s); completes with the port bound (the configured one, or a free one for port 0). */
@@ -120,7 +123,8 @@ final class ProxyServer {
 
   /**
    * The pipeline of a client connection: the PROXY header detector (when on), TLS (on the TLS
-   * listener), decoder, encoder, and the connection's own handler.
+   * listener) and its ALPN switch to HTTP/2, or the HTTP/2 preface detector (cleartext), then the
+   * HTTP/1.1 decoder, encoder, and the connection's own handler.
    */
   private ChannelInitializer<Channel> initializer(Function<Channel, ProxyLoop> loopOf) {
     return new ChannelInitializer<>() {
@@ -135,6 +139,11 @@ final class ProxyServer {
         }
         if (tls != null) {
           channel.pipeline().addLast(tls.newHandlers());
+          if (http2 != null) {
+            channel.pipeline().addLast(http2.alpnSwitch(connection));
+          }
+        } else if (http2 != null && config.http2().cleartext()) {
+          channel.pipeline().addLast(http2.priorKnowledgeDetector(connection));
         }
         channel.pipeline().addLast(decoder, encoder, connection);
       }

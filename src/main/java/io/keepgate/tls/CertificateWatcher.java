@@ -8,6 +8,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.util.Arrays;
+import java.util.List;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -37,12 +38,14 @@ public final class CertificateWatcher implements AutoCloseable {
     t.setDaemon(true);
     return t;
   });
+  private final List<String> applicationProtocols;
   private byte[] lastSeen;
 
-  private CertificateWatcher(TlsConfig config, SslProvider provider, Consumer<ServerCertificates> apply,
-      GatewayMetrics metrics) {
+  private CertificateWatcher(TlsConfig config, SslProvider provider, List<String> applicationProtocols,
+      Consumer<ServerCertificates> apply, GatewayMetrics metrics) {
     this.config = config;
     this.provider = provider;
+    this.applicationProtocols = applicationProtocols;
     this.apply = apply;
     this.metrics = metrics;
   }
@@ -50,7 +53,8 @@ public final class CertificateWatcher implements AutoCloseable {
   /** Starts polling; {@code current} is the set already serving, read from the files as they are now. */
   public static CertificateWatcher start(TlsConfig config, ServerCertificates current,
       Consumer<ServerCertificates> apply, GatewayMetrics metrics) {
-    CertificateWatcher watcher = new CertificateWatcher(config, current.provider(), apply, metrics);
+    CertificateWatcher watcher = new CertificateWatcher(config, current.provider(), current.applicationProtocols(), apply,
+        metrics);
     watcher.lastSeen = watcher.contents();
     watcher.thread.scheduleWithFixedDelay(watcher::check, 1, 1, TimeUnit.SECONDS);
     return watcher;
@@ -63,7 +67,7 @@ public final class CertificateWatcher implements AutoCloseable {
     }
     lastSeen = now;
     try {
-      ServerCertificates next = ServerCertificates.read(config, provider);
+      ServerCertificates next = ServerCertificates.read(config, provider, applicationProtocols);
       apply.accept(next);
       metrics.tlsCertificateReload("applied");
       metrics.tlsCertificates(next.expiries());

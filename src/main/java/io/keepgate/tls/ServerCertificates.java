@@ -3,7 +3,6 @@ package io.keepgate.tls;
 import io.keepgate.config.ConfigException;
 import io.keepgate.config.TlsConfig;
 import io.netty.handler.ssl.ApplicationProtocolConfig;
-import io.netty.handler.ssl.ApplicationProtocolNames;
 import io.netty.handler.ssl.OpenSsl;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
@@ -38,11 +37,14 @@ public final class ServerCertificates {
   private final Mapping<String, SslContext> contexts;
   private final List<Loaded> loaded;
   private final SslProvider provider;
+  private final List<String> applicationProtocols;
 
-  private ServerCertificates(Mapping<String, SslContext> contexts, List<Loaded> loaded, SslProvider provider) {
+  private ServerCertificates(Mapping<String, SslContext> contexts, List<Loaded> loaded, SslProvider provider,
+      List<String> applicationProtocols) {
     this.contexts = contexts;
     this.loaded = List.copyOf(loaded);
     this.provider = provider;
+    this.applicationProtocols = List.copyOf(applicationProtocols);
   }
 
   /** BoringSSL (netty-tcnative) when it loads on this platform, else the JDK's provider; logged once. */
@@ -64,8 +66,13 @@ public final class ServerCertificates {
     }
   }
 
-  /** Reads every configured pair; a problem is a {@link ConfigException} naming the pair's JSON path. */
-  public static ServerCertificates read(TlsConfig config, SslProvider provider) throws ConfigException {
+  /**
+   * Reads every configured pair; a problem is a {@link ConfigException} naming the pair's JSON path.
+   *
+   * @param applicationProtocols what ALPN offers, in order of preference ({@code h2}, {@code http/1.1})
+   */
+  public static ServerCertificates read(TlsConfig config, SslProvider provider, List<String> applicationProtocols)
+      throws ConfigException {
     List<String> problems = new ArrayList<>();
     DomainWildcardMappingBuilder<SslContext> mapping = null;
     List<Loaded> loaded = new ArrayList<>();
@@ -97,7 +104,7 @@ public final class ServerCertificates {
             .protocols(config.protocols())
             .applicationProtocolConfig(new ApplicationProtocolConfig(ApplicationProtocolConfig.Protocol.ALPN,
                 ApplicationProtocolConfig.SelectorFailureBehavior.NO_ADVERTISE,
-                ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT, ApplicationProtocolNames.HTTP_1_1))
+                ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT, applicationProtocols))
             .build();
       } catch (Exception e) {
         problems.add(path + ": cannot build a TLS context (" + e.getMessage() + ")");
@@ -120,7 +127,12 @@ public final class ServerCertificates {
     if (!problems.isEmpty()) {
       throw new ConfigException(problems);
     }
-    return new ServerCertificates(mapping.build(), loaded, provider);
+    return new ServerCertificates(mapping.build(), loaded, provider, applicationProtocols);
+  }
+
+  /** What ALPN offers, for a reload to offer the same. */
+  public List<String> applicationProtocols() {
+    return applicationProtocols;
   }
 
   /** The context for a client's SNI name ({@code null}: none sent). */

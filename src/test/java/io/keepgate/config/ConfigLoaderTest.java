@@ -98,7 +98,8 @@ class ConfigLoaderTest {
         ServerConfig.DEFAULT_MAX_HEADER_BYTES, ServerConfig.DEFAULT_MAX_REQUEST_LINE_BYTES,
         ServerConfig.DEFAULT_DRAIN_TIMEOUT, ServerConfig.DEFAULT_EVENT_LOOPS, ServerConfig.DEFAULT_MAX_CONNECTIONS,
         ServerConfig.DEFAULT_SEND_TIMEOUT, ServerConfig.DEFAULT_RESPONSE_BUFFER_BYTES,
-        ServerConfig.DEFAULT_SOCKET_SEND_BUFFER_BYTES, TlsConfig.DISABLED, ProxyProtocolConfig.DISABLED), config.server());
+        ServerConfig.DEFAULT_SOCKET_SEND_BUFFER_BYTES, TlsConfig.DISABLED, ProxyProtocolConfig.DISABLED,
+        Http2Config.DISABLED), config.server());
     assertEquals(new AdminConfig(AdminConfig.DEFAULT_HOST, AdminConfig.DEFAULT_PORT), config.admin());
     assertEquals(new AccessLogConfig(AccessLogConfig.DEFAULT_ENABLED), config.accessLog());
     assertEquals(new ClusterConfig(ClusterConfig.DEFAULT_ENABLED, ClusterConfig.DEFAULT_NAME,

@@ -19,6 +19,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** Reading the listener's certificates from PEM files: key forms, SNI names, and what is refused. */
 class ServerCertificatesTest {
+  private static final List<String> HTTP_1_1 = List.of("http/1.1");
+
   @TempDir
   Path dir;
 
@@ -36,7 +38,7 @@ class ServerCertificatesTest {
     assertTrue(Files.readString(ec.keyFile()).contains("BEGIN EC PRIVATE KEY"));
 
     for (SslProvider provider : List.of(SslProvider.JDK, ServerCertificates.preferredProvider())) {
-      ServerCertificates certificates = ServerCertificates.read(config(rsa, ec, pkcs8), provider);
+      ServerCertificates certificates = ServerCertificates.read(config(rsa, ec, pkcs8), provider, HTTP_1_1);
       assertEquals(List.of("rsa.example.test", "*.ec.example.test", "pkcs8.example.test"),
           certificates.loaded().stream().map(ServerCertificates.Loaded::name).toList());
       assertSame(certificates.contextFor("rsa.example.test"), certificates.contextFor(null), "the first is the default");
@@ -49,7 +51,7 @@ class ServerCertificatesTest {
   @Test
   void anExpiredCertificateIsServedAndItsExpiryShows() throws Exception {
     TestCertificates.Issued expired = TestCertificates.issueExpired(dir, "old.example.test");
-    ServerCertificates certificates = ServerCertificates.read(config(expired), SslProvider.JDK);
+    ServerCertificates certificates = ServerCertificates.read(config(expired), SslProvider.JDK, HTTP_1_1);
     assertTrue(certificates.expiries().get("old.example.test").isBefore(java.time.Instant.now()));
   }
 
@@ -62,7 +64,7 @@ class ServerCertificatesTest {
         new TlsConfig.CertificateFiles(one.certFile(), two.keyFile()),
         new TlsConfig.CertificateFiles(garbage, one.keyFile()),
         new TlsConfig.CertificateFiles(two.certFile(), garbage)), TlsConfig.DEFAULT_PROTOCOLS, false);
-    ConfigException refused = assertThrows(ConfigException.class, () -> ServerCertificates.read(broken, SslProvider.JDK));
+    ConfigException refused = assertThrows(ConfigException.class, () -> ServerCertificates.read(broken, SslProvider.JDK, HTTP_1_1));
     assertEquals(3, refused.problems().size(), refused.problems().toString());
     assertEquals("server.tls.certificates[0].keyFile: does not match the certificate in certFile", refused.problems().get(0));
     assertTrue(refused.problems().get(1).startsWith("server.tls.certificates[1].certFile: "), refused.problems().get(1));

@@ -1,0 +1,139 @@
+package io.keepgate.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.keepgate.testing.CountingBackend;
+import io.keepgate.testing.GatewayHarness;
+import io.keepgate.testing.RawClient;
+import io.keepgate.testing.TestCertificates;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The claim under test: with {@code server.http2} on, clients speak HTTP/2, by ALPN on the TLS
+ * listener and by prior knowledge on the cleartext one, while HTTP/1.1 keeps working on both; each
+ * stream is one request to the HTTP/1.1 backend, with its body and its response intact, many
+ * streams share one client connection, and the backend never sees an HTTP/2 artefact. Real
+ * clients: curl and the JDK's HttpClient.
+ */
+class Http2IT {
+  /** Requests sent at once: within the 150 concurrent streams allowed (the JDK client fails what exceeds it). */
+  private static final int STREAMS = 120;
+
+  @TempDir
+  Path dir;
+
+  private JsonObject config(CountingBackend backend, TestCertificates.Issued certificate) {
+    JsonObject config = GatewayHarness.config(backend.endpoint());
+    config.getJsonObject("server").put("http2", new JsonObject().put("enabled", true).put("maxConcurrentStreams", 150))
+        .put("tls", new JsonObject().put("enabled", true).put("port", 0).put("certificates", new JsonArray()
+            .add(new JsonObject().put("certFile", certificate.certFile().toString())
+                .put("keyFile", certificate.keyFile().toString()))));
+    return config;
+  }
+
+  /** A backend that answers with what it saw: method, path, protocol, body length, and any x-http2-* header. */
+  private static CountingBackend echoingBackend() throws Exception {
+    CountingBackend backend = CountingBackend.start();
+    backend.handler(request -> request.body().onSuccess(body -> {
+      String http2Headers = request.headers().names().stream().filter(n -> n.toLowerCase().startsWith("x-http2"))
+          .toList().toString();
+      request.response().end(request.method() + " " + request.uri() + " " + request.version() + " body=" + body.length()
+          + " proto=" + request.getHeader("X-Forwarded-Proto") + " leaked=" + http2Headers);
+    }));
+    return backend;
+  }
+
+  private static String curl(String... args) throws Exception {
+    List<String> command = new ArrayList<>(List.of("curl", "-sS", "--max-time", "10"));
+    command.addAll(List.of(args));
+    Process curl = new ProcessBuilder(command).redirectErrorStream(true).start();
+    String output = new String(curl.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertTrue(curl.waitFor(20, TimeUnit.SECONDS) && curl.exitValue() == 0, String.join(" ", command) + ": " + output);
+    return output;
+  }
+
+  @Test
+  void curlSpeaksHttp2ByPriorKnowledgeAndByAlpnAndHttp11StillWorks() throws Exception {
+    TestCertificates.Issued certificate = TestCertificates.issue(dir, "gateway.example.test");
+    try (CountingBackend backend = echoingBackend();
+        GatewayHarness gateway = GatewayHarness.start(config(backend, certificate))) {
+      String h2c = curl("-i", "--http2-prior-knowledge", "http://127.0.0.1:" + gateway.port() + "/a?x=1");
+      assertTrue(h2c.startsWith("HTTP/2 200"), h2c);
+      assertTrue(h2c.endsWith("GET /a?x=1 HTTP_1_1 body=0 proto=http leaked=[]"), h2c);
+
+      String h2 = curl("-i", "--http2", "--cacert", certificate.certFile().toString(),
+          "--resolve", "gateway.example.test:" + gateway.tlsPort() + ":127.0.0.1",
+          "-d", "x".repeat(100_000), "https://gateway.example.test:" + gateway.tlsPort() + "/upload");
+      assertTrue(h2.startsWith("HTTP/2 200"), h2);
+      assertTrue(h2.endsWith("POST /upload HTTP_1_1 body=100000 proto=https leaked=[]"), h2);
+
+      String http11 = curl("-i", "--http1.1", "http://127.0.0.1:" + gateway.port() + "/b");
+      assertTrue(http11.startsWith("HTTP/1.1 200"), http11);
+      try (RawClient raw = new RawClient(gateway.port())) {
+        raw.send("GET /c HTTP/1.1\r\nHost: test\r\n\r\n");
+        assertEquals(200, raw.readResponse().status(), "HTTP/1.1 beside the HTTP/2 preface detector");
+      }
+      String tls11 = curl("-i", "--http1.1", "--cacert", certificate.certFile().toString(),
+          "--resolve", "gateway.example.test:" + gateway.tlsPort() + ":127.0.0.1",
+          "https://gateway.example.test:" + gateway.tlsPort() + "/d");
+      assertTrue(tls11.startsWith("HTTP/1.1 200"), tls11);
+      assertEquals(5, backend.requests());
+    }
+  }
+
+  @Test
+  void manyConcurrentStreamsShareOneClientConnection() throws Exception {
+    TestCertificates.Issued certificate = TestCertificates.issue(dir, "localhost"); // the JDK client verifies the name
+    try (CountingBackend backend = echoingBackend()) {
+      JsonObject config = config(backend, certificate);
+      GatewayHarness.pool(config).put("maxConnectionsPerEndpoint", 8);
+      try (GatewayHarness gateway = GatewayHarness.start(config)) {
+        HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_2)
+            .sslContext(certificate.trustingClient()).connectTimeout(Duration.ofSeconds(5)).build();
+        URI base = URI.create("https://localhost:" + gateway.tlsPort());
+        // one request first: the JDK client opens a connection per request it starts before its first
+        // HTTP/2 connection is up
+        assertEquals(200, client.send(HttpRequest.newBuilder(base.resolve("/warm")).build(),
+            HttpResponse.BodyHandlers.ofString()).statusCode());
+        Map<Integer, String> bodies = new ConcurrentHashMap<>();
+        List<CompletableFuture<?>> calls = new ArrayList<>();
+        for (int i = 0; i < STREAMS; i++) {
+          int n = i;
+          calls.add(client.sendAsync(HttpRequest.newBuilder(base.resolve("/item/" + n)).timeout(Duration.ofSeconds(20))
+                  .build(), HttpResponse.BodyHandlers.ofString())
+              .thenAccept(response -> {
+                assertEquals(HttpClient.Version.HTTP_2, response.version());
+                assertEquals(200, response.statusCode());
+                bodies.put(n, response.body());
+              }));
+        }
+        CompletableFuture.allOf(calls.toArray(CompletableFuture[]::new)).get(60, TimeUnit.SECONDS);
+        for (int i = 0; i < STREAMS; i++) {
+          assertEquals("GET /item/" + i + " HTTP_1_1 body=0 proto=https leaked=[]", bodies.get(i));
+        }
+        assertEquals(STREAMS + 1, backend.requests());
+        assertEquals(1.0, gateway.metric("keepgate_client_connections"),
+            STREAMS + " concurrent requests on one HTTP/2 connection, still open, its streams not counted as connections");
+        assertTrue(backend.accepted() <= 8, "the streams shared at most the pool's 8 connections to the HTTP/1.1 backend: "
+            + backend.accepted());
+      }
+    }
+  }
+}
