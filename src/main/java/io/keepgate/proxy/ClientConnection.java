@@ -18,6 +18,8 @@ import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http2.DefaultHttp2GoAwayFrame;
+import io.netty.handler.codec.http2.Http2Error;
 import io.netty.util.ReferenceCountUtil;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -463,9 +465,11 @@ final class ClientConnection extends ChannelInboundHandlerAdapter
    */
   void onDrain() {
     if (http2) {
-      closing = true;
-      timeout.cancel();
-      channel.close(); // Netty's graceful close: a GOAWAY, then the close once the open streams end
+      // a GOAWAY: the client opens no new stream here; the connection closes once the open ones end
+      channel.writeAndFlush(new DefaultHttp2GoAwayFrame(Http2Error.NO_ERROR));
+      if (openStreams == 0) {
+        close(false);
+      }
       return;
     }
     if (exchange != null || closing || clock == Clock.HEAD) {

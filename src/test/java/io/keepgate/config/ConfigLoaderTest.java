@@ -192,8 +192,10 @@ class ConfigLoaderTest {
     assertEquals(Set.of("server", "admin", "accessLog", "upstreams", "routes", "cluster"), json.fieldNames());
     assertEquals(Set.of("host", "port", "idleTimeoutMs", "headerReadTimeoutMs", "maxHeaderBytes",
         "maxRequestLineBytes", "drainTimeoutMs", "eventLoops", "maxConnections", "sendTimeoutMs", "responseBufferBytes",
-        "socketSendBufferBytes", "tls", "proxyProtocol"),
+        "socketSendBufferBytes", "tls", "proxyProtocol", "http2"),
         json.getJsonObject("server").fieldNames());
+    assertEquals(new JsonObject().put("enabled", false).put("h2c", true).put("maxConcurrentStreams", 100),
+        json.getJsonObject("server").getJsonObject("http2"));
     assertEquals(60000L, json.getJsonObject("server").getLong("idleTimeoutMs"));
     JsonObject upstream = json.getJsonArray("upstreams").getJsonObject(0);
     assertEquals("round-robin", upstream.getString("loadBalancer"));
@@ -642,6 +644,18 @@ class ConfigLoaderTest {
     assertEquals(upstream, valid(ConfigLoader.toJson(valid(json(
         "{'upstreams':[{'name':'api','discovery':{'dns':{'name':'api.shop.svc.cluster.local','port':8080}}}]}"))).encode())
         .upstreams().get(0), "written and read back");
+  }
+
+  @Test
+  void http2FromClientsIsOptInWithBoundedStreams() {
+    assertProblems(json("{'server':{'http2':{'enabled':'yes','maxConcurrentStreams':0,'push':true}}}"),
+        "server.http2.push: unknown key",
+        "server.http2.enabled: \"yes\" (expected: boolean)",
+        "server.http2.maxConcurrentStreams: 0 (expected: 1..10000)");
+    Http2Config http2 = valid(json("{'server':{'http2':{'enabled':true,'h2c':false,'maxConcurrentStreams':250}}}"))
+        .server().http2();
+    assertEquals(new Http2Config(true, false, 250), http2);
+    assertFalse(http2.cleartext(), "h2c off: the cleartext listener speaks HTTP/1.1 only");
   }
 
   @Test

@@ -3,6 +3,7 @@ package io.keepgate.it;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.keepgate.testing.Await;
 import io.keepgate.testing.CountingBackend;
 import io.keepgate.testing.GatewayHarness;
 import io.keepgate.testing.RawClient;
@@ -133,6 +134,44 @@ class Http2IT {
             STREAMS + " concurrent requests on one HTTP/2 connection, still open, its streams not counted as connections");
         assertTrue(backend.accepted() <= 8, "the streams shared at most the pool's 8 connections to the HTTP/1.1 backend: "
             + backend.accepted());
+      }
+    }
+  }
+
+  @Test
+  void anIdleConnectionClosesAfterTheIdleTimeoutAndADrainLetsOpenStreamsFinish() throws Exception {
+    TestCertificates.Issued certificate = TestCertificates.issue(dir, "localhost");
+    try (CountingBackend backend = CountingBackend.start()) {
+      backend.handler(request -> backend.vertx().setTimer(request.path().equals("/slow") ? 800 : 1,
+          id -> request.response().end("done " + request.path())));
+      JsonObject config = config(backend, certificate);
+      config.getJsonObject("server").put("idleTimeoutMs", 500);
+      GatewayHarness gateway = GatewayHarness.start(config);
+      CompletableFuture<Void> drained = null;
+      try {
+        HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_2)
+            .sslContext(certificate.trustingClient()).build();
+        URI base = URI.create("https://localhost:" + gateway.tlsPort());
+        assertEquals("done /fast", client.send(HttpRequest.newBuilder(base.resolve("/fast")).build(),
+            HttpResponse.BodyHandlers.ofString()).body());
+        Await.until("an HTTP/2 connection with no stream closes after idleTimeoutMs", Duration.ofSeconds(5),
+            () -> gateway.metric("keepgate_client_connections") == 0.0);
+
+        // curl, not the JDK client: JDK 17's fails its open streams on any GOAWAY, whatever their ids
+        Process slow = new ProcessBuilder("curl", "-sS", "-i", "--max-time", "10", "--http2-prior-knowledge",
+            "http://127.0.0.1:" + gateway.port() + "/slow").redirectErrorStream(true).start();
+        Await.until("the slow stream reached the backend", Duration.ofSeconds(5), () -> backend.requests() == 2);
+        drained = CompletableFuture.runAsync(gateway::close);
+        String output = new String(slow.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(slow.waitFor(10, TimeUnit.SECONDS), output);
+        assertEquals(0, slow.exitValue(), "curl: " + output);
+        assertTrue(output.startsWith("HTTP/2 200") && output.endsWith("done /slow"),
+            "the drain let the open stream finish: " + output);
+        drained.get(10, TimeUnit.SECONDS);
+      } finally {
+        if (drained == null) {
+          gateway.close();
+        }
       }
     }
   }
