@@ -133,6 +133,11 @@ public final class GatewayMetrics {
     Counter.builder(PROXY_PROTOCOL_HEADERS).tag(TAG_RESULT, result).register(registry).increment();
   }
 
+  /** A GOAWAY sent to an HTTP/2 client, by error code ({@code no_error}, {@code enhance_your_calm}, ...). */
+  public void http2GoAway(String error) {
+    Counter.builder(HTTP2_GOAWAYS).tag("error", error).register(registry).increment();
+  }
+
   /** The upstreams of the running config: ready and draining endpoints of each, read live. */
   public void upstreams(java.util.Collection<Upstream> upstreams) {
     List<MultiGauge.Row<?>> rows = new ArrayList<>();

@@ -45,6 +45,12 @@ public final class MetricNames {
   public static final String TLS_CERTIFICATE_RELOADS = "keepgate.tls.certificate.reloads";
   /** Counter {@code keepgate_proxy_protocol_headers_total{result="accepted|untrusted|malformed"}}: PROXY headers seen. */
   public static final String PROXY_PROTOCOL_HEADERS = "keepgate.proxy.protocol.headers";
+  /**
+   * Counter {@code keepgate_http2_goaways_total{error}}: GOAWAY frames sent to HTTP/2 clients, by
+   * error code: {@code no_error} for drains, {@code enhance_your_calm} for a client past a flood
+   * limit, {@code protocol_error} and the others for one that broke the protocol.
+   */
+  public static final String HTTP2_GOAWAYS = "keepgate.http2.goaways";
   /** Gauge {@code keepgate_upstream_endpoints{upstream,state="ready|draining"}}: endpoints taking requests, and leaving. */
   public static final String UPSTREAM_ENDPOINTS = "keepgate.upstream.endpoints";
   /** Counter {@code keepgate_discovery_updates_total{upstream,source,result="changed|unchanged|empty|failed"}}. */

@@ -336,6 +336,9 @@ final class ClientConnection extends ChannelInboundHandlerAdapter
 
   @Override
   public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+    if (http2) {
+      return; // the frame codec answered it already (a GOAWAY with its error code, then the close)
+    }
     if (!(cause instanceof IOException) && log.isDebugEnabled()) {
       log.debug("{} client connection failed", channel, cause);
     }

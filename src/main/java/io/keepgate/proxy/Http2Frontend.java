@@ -3,6 +3,7 @@ package io.keepgate.proxy;
 import io.keepgate.config.Http2Config;
 import io.keepgate.http1.RequestDecoder;
 import io.keepgate.http1.ResponseEncoder;
+import io.keepgate.metrics.GatewayMetrics;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInitializer;
@@ -10,15 +11,21 @@ import io.netty.channel.ChannelPipeline;
 import io.netty.handler.codec.ByteToMessageDecoder;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http2.HttpConversionUtil;
+import io.netty.handler.codec.http2.Http2Error;
 import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
+import io.netty.handler.codec.http2.Http2FrameLogger;
 import io.netty.handler.codec.http2.Http2MultiplexHandler;
 import io.netty.handler.codec.http2.Http2Settings;
 import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.handler.codec.http2.Http2StreamFrameToHttpObjectCodec;
 import io.netty.handler.ssl.ApplicationProtocolNames;
+import io.netty.handler.logging.LogLevel;
 import io.netty.handler.ssl.ApplicationProtocolNegotiationHandler;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
+import java.util.Locale;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * HTTP/2 from clients on Netty's frame codec. The connection is Netty's: SETTINGS, PING, HPACK,
@@ -47,10 +54,12 @@ final class Http2Frontend {
 
   private final Http2Config config;
   private final int maxHeaderListBytes;
+  private final GoAwayCounter goAways;
 
-  Http2Frontend(Http2Config config, int maxHeaderListBytes) {
+  Http2Frontend(Http2Config config, int maxHeaderListBytes, GatewayMetrics metrics) {
     this.config = config;
     this.maxHeaderListBytes = maxHeaderListBytes;
+    this.goAways = new GoAwayCounter(metrics);
   }
 
   /** Turns the HTTP/1.1 pipeline of {@code session}'s channel into an HTTP/2 one. */
@@ -63,6 +72,7 @@ final class Http2Frontend {
             .maxConcurrentStreams(config.maxConcurrentStreams())
             .maxHeaderListSize(maxHeaderListBytes))
         .validateHeaders(true)
+        .frameLogger(goAways)
         .decoderEnforceMaxRstFramesPerWindow(MAX_RESETS_PER_WINDOW, RST_WINDOW_SECONDS)
         .encoderEnforceMaxQueuedControlFrames(MAX_QUEUED_CONTROL_FRAMES)
         .decoderEnforceMaxConsecutiveEmptyDataFrames(MAX_EMPTY_DATA_FRAMES)
@@ -124,5 +134,41 @@ final class Http2Frontend {
         ctx.close(); // counted by the handshake counter before this handler
       }
     };
+  }
+
+  /**
+   * Counts the GOAWAY frames sent to clients by error code, and logs the ones that end a client's
+   * connection for breaking a limit or the protocol. Netty's frame logger is the one hook on the
+   * frames its codec writes itself; this one logs nothing else (it reports itself disabled, so the
+   * other frames cost a check).
+   */
+  private static final class GoAwayCounter extends Http2FrameLogger {
+    private static final Logger log = LoggerFactory.getLogger(Http2Frontend.class);
+    private final GatewayMetrics metrics;
+
+    GoAwayCounter(GatewayMetrics metrics) {
+      super(LogLevel.TRACE, Http2Frontend.class);
+      this.metrics = metrics;
+    }
+
+    @Override
+    public boolean isEnabled() {
+      return false;
+    }
+
+    @Override
+    public void logGoAway(Direction direction, ChannelHandlerContext ctx, int lastStreamId, long errorCode,
+        ByteBuf debugData) {
+      if (direction != Direction.OUTBOUND) {
+        return;
+      }
+      Http2Error error = Http2Error.valueOf(errorCode);
+      String name = error == null ? "unknown" : error.name().toLowerCase(Locale.ROOT);
+      metrics.http2GoAway(name);
+      if (error != Http2Error.NO_ERROR) {
+        log.info("GOAWAY {} to HTTP/2 client {}: {}", name, ctx.channel().remoteAddress(),
+            debugData.toString(StandardCharsets.UTF_8));
+      }
+    }
   }
 }

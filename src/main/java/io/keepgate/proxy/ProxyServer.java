@@ -58,7 +58,8 @@ final class ProxyServer {
     this.channels = channels;
     this.reusePort = nativeTransport;
     this.acceptGuard = acceptGuard;
-    this.http2 = config.http2().enabled() ? new Http2Frontend(config.http2(), config.maxHeaderBytes()) : null;
+    this.http2 = config.http2().enabled() ? new Http2Frontend(config.http2(), config.maxHeaderBytes(),
+        loops.get(0).context.metrics()) : null;
   }
 
   /** Binds the listener(s); completes with the port bound (the configured one, or a free one for port 0). */

@@ -10,6 +10,10 @@ import io.keepgate.testing.RawClient;
 import io.keepgate.testing.TestCertificates;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
+import java.io.OutputStream;
+import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -174,5 +178,58 @@ class Http2IT {
         }
       }
     }
+  }
+
+  @Test
+  void aRapidResetFloodEndsTheConnectionWithGoAwayAndIsCounted() throws Exception {
+    TestCertificates.Issued certificate = TestCertificates.issue(dir, "localhost");
+    try (CountingBackend backend = CountingBackend.start();
+        GatewayHarness gateway = GatewayHarness.start(config(backend, certificate));
+        Socket socket = new Socket("127.0.0.1", gateway.port())) {
+      socket.setSoTimeout(10_000);
+      ByteArrayOutputStream frames = new ByteArrayOutputStream();
+      frames.write("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+      frame(frames, 0x4, 0, 0, new byte[0]); // SETTINGS
+      // GET / for authority "test": static-table :method GET, :scheme http, :path /, and :authority as a literal
+      byte[] head = {(byte) 0x82, (byte) 0x86, (byte) 0x84, 0x01, 0x04, 't', 'e', 's', 't'};
+      for (int stream = 1; stream < 2 * 300; stream += 2) { // 300 streams opened and cancelled at once
+        frame(frames, 0x1, 0x4 | 0x1, stream, head); // HEADERS, END_HEADERS | END_STREAM
+        frame(frames, 0x3, 0, stream, new byte[] {0, 0, 0, 0x8}); // RST_STREAM CANCEL
+      }
+      OutputStream out = socket.getOutputStream();
+      out.write(frames.toByteArray());
+      out.flush();
+
+      DataInputStream in = new DataInputStream(socket.getInputStream());
+      long goAwayError = -1;
+      while (goAwayError < 0) {
+        int length = in.readUnsignedShort() << 8 | in.readUnsignedByte();
+        int type = in.readUnsignedByte();
+        in.readUnsignedByte(); // flags
+        in.readInt(); // stream id
+        byte[] payload = in.readNBytes(length);
+        if (type == 0x7) {
+          goAwayError = ((payload[4] & 0xffL) << 24) | ((payload[5] & 0xff) << 16) | ((payload[6] & 0xff) << 8) | (payload[7] & 0xff);
+        }
+      }
+      assertEquals(0xb, goAwayError, "GOAWAY ENHANCE_YOUR_CALM");
+      assertEquals(-1, in.read(), "and the connection closes");
+      Await.until("counted", Duration.ofSeconds(5),
+          () -> gateway.metric("keepgate_http2_goaways_total", "error=\"enhance_your_calm\"") == 1.0);
+    }
+  }
+
+  /** One HTTP/2 frame: 24-bit length, type, flags, stream id, payload. */
+  private static void frame(ByteArrayOutputStream out, int type, int flags, int stream, byte[] payload) {
+    out.write(payload.length >>> 16);
+    out.write(payload.length >>> 8);
+    out.write(payload.length);
+    out.write(type);
+    out.write(flags);
+    out.write(stream >>> 24);
+    out.write(stream >>> 16);
+    out.write(stream >>> 8);
+    out.write(stream);
+    out.writeBytes(payload);
   }
 }
