@@ -8,10 +8,13 @@ import io.keepgate.testing.CountingBackend;
 import io.keepgate.testing.GatewayHarness;
 import io.keepgate.testing.RawClient;
 import io.keepgate.testing.TestCertificates;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
+import java.io.IOException;
 import java.io.OutputStream;
 import java.net.Socket;
 import java.net.URI;
@@ -27,6 +30,8 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -231,5 +236,91 @@ class Http2IT {
     out.write(stream >>> 8);
     out.write(stream);
     out.writeBytes(payload);
+  }
+
+  @Test
+  void aStreamWhoseClientDoesNotReadHoldsBackOnlyItsOwnUpstream() throws Exception {
+    TestCertificates.Issued certificate = TestCertificates.issue(dir, "localhost");
+    AtomicLong bigWritten = new AtomicLong();
+    AtomicBoolean bigHeldBack = new AtomicBoolean();
+    try (CountingBackend backend = CountingBackend.start()) {
+      backend.handler(request -> {
+        if (!request.path().equals("/big")) {
+          request.response().end("small");
+          return;
+        }
+        // 32 MiB in 64 KiB chunks, written only while the connection to keepgate takes them
+        HttpServerResponse response = request.response().setChunked(true);
+        Buffer chunk = Buffer.buffer(new byte[65536]);
+        Runnable[] writer = new Runnable[1];
+        writer[0] = () -> {
+          while (bigWritten.get() < (32 << 20) && !response.writeQueueFull()) {
+            response.write(chunk);
+            bigWritten.addAndGet(chunk.length());
+          }
+          if (bigWritten.get() >= (32 << 20)) {
+            response.end();
+          } else {
+            bigHeldBack.set(true);
+            response.drainHandler(v -> writer[0].run());
+          }
+        };
+        writer[0].run();
+      });
+      try (GatewayHarness gateway = GatewayHarness.start(config(backend, certificate));
+          Socket socket = new Socket("127.0.0.1", gateway.port())) {
+        socket.setSoTimeout(10_000);
+        ByteArrayOutputStream frames = new ByteArrayOutputStream();
+        frames.write("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+        frame(frames, 0x4, 0, 0, new byte[0]); // SETTINGS: the default 65,535-byte stream windows
+        frame(frames, 0x1, 0x4 | 0x1, 1, head("/big")); // stream 1, never read past its first window
+        OutputStream out = socket.getOutputStream();
+        out.write(frames.toByteArray());
+        out.flush();
+        Await.until("the big response is held back at the backend", Duration.ofSeconds(10), bigHeldBack::get);
+
+        frames.reset();
+        frame(frames, 0x1, 0x4 | 0x1, 3, head("/small")); // stream 3 on the same connection
+        out.write(frames.toByteArray());
+        out.flush();
+        DataInputStream in = new DataInputStream(socket.getInputStream());
+        long bigReceived = 0;
+        String small = null;
+        while (small == null) {
+          int length = in.readUnsignedShort() << 8 | in.readUnsignedByte();
+          int type = in.readUnsignedByte();
+          in.readUnsignedByte();
+          int stream = in.readInt() & 0x7fffffff;
+          byte[] payload = in.readNBytes(length);
+          if (type == 0x0 && stream == 1) {
+            bigReceived += length;
+            windowUpdate(out, 0, length); // the connection's window is given back; stream 1's is not
+          } else if (type == 0x0 && stream == 3) {
+            small = new String(payload, StandardCharsets.UTF_8);
+          }
+        }
+        assertEquals("small", small, "the other stream is served while stream 1 stalls");
+        assertTrue(bigReceived <= 65535, "stream 1 got no more than its window: " + bigReceived);
+        assertTrue(bigWritten.get() < (8 << 20), "the stalled stream holds its upstream back, not 32 MiB of memory: "
+            + bigWritten.get());
+      }
+    }
+  }
+
+  /** A request head for GET {@code path} on authority "test", HPACK-encoded with the static table and literals. */
+  private static byte[] head(String path) {
+    ByteArrayOutputStream block = new ByteArrayOutputStream();
+    block.writeBytes(new byte[] {(byte) 0x82, (byte) 0x86, 0x04, (byte) path.length()}); // GET, http, :path literal
+    block.writeBytes(path.getBytes(StandardCharsets.US_ASCII));
+    block.writeBytes(new byte[] {0x01, 0x04, 't', 'e', 's', 't'}); // :authority literal
+    return block.toByteArray();
+  }
+
+  private static void windowUpdate(OutputStream out, int stream, int increment) throws IOException {
+    ByteArrayOutputStream frame = new ByteArrayOutputStream();
+    frame(frame, 0x8, 0, stream, new byte[] {(byte) (increment >>> 24), (byte) (increment >>> 16),
+        (byte) (increment >>> 8), (byte) increment});
+    out.write(frame.toByteArray());
+    out.flush();
   }
 }
