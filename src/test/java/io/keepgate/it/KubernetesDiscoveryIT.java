@@ -12,7 +12,6 @@ import io.keepgate.testing.GatewayHarness;
 import io.keepgate.testing.KeepAliveClients;
 import io.keepgate.testing.RawClient;
 import io.keepgate.testing.TestKubernetes;
-import io.vertx.core.json.JsonObject;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.List;
@@ -27,14 +26,6 @@ import org.junit.jupiter.api.Test;
  */
 class KubernetesDiscoveryIT {
 
-  private static JsonObject following(TestKubernetes kubernetes, Object port) {
-    JsonObject config = GatewayHarness.config("127.0.0.1:1");
-    JsonObject upstream = GatewayHarness.upstream(config);
-    upstream.remove("endpoints");
-    upstream.put("discovery", kubernetes.discovery("api", port));
-    return config;
-  }
-
   private static double changes(GatewayHarness gateway) {
     return gateway.metric("keepgate_discovery_updates_total", "result=\"changed\"", "source=\"kubernetes\"");
   }
@@ -47,7 +38,7 @@ class KubernetesDiscoveryIT {
         CountingBackend c = CountingBackend.startOn("127.0.0.4", a.port())) {
       kubernetes.slice("api-x1", "api", "http", a.port(), "127.0.0.2", READY, "127.0.0.3", NOT_READY);
       kubernetes.slice("other-x1", "other", "http", a.port(), "127.0.0.4", READY); // another Service's slice
-      try (GatewayHarness gateway = GatewayHarness.start(following(kubernetes, "http"))) {
+      try (GatewayHarness gateway = GatewayHarness.start(kubernetes.gatewayFollowing("api", "http"))) {
         Await.until("the ready endpoint is found", Duration.ofSeconds(10), () -> changes(gateway) >= 1.0);
         KeepAliveClients clients = KeepAliveClients.start(gateway.port(), 8, i -> "/item/" + i);
         try {
@@ -79,7 +70,7 @@ class KubernetesDiscoveryIT {
           assertEquals(cServed, c.requests(), "no new request reached the removed endpoint");
         } finally {
           List<KeepAliveClients.Result> results = clients.stop(Duration.ofSeconds(20));
-          assertEquals(List.of(), results.stream().flatMap(r -> r.failures().stream()).toList(),
+          assertEquals(List.of(), KeepAliveClients.failures(results),
               "no client saw an error through every change");
         }
       }
@@ -93,7 +84,7 @@ class KubernetesDiscoveryIT {
         CountingBackend b = CountingBackend.startOn("127.0.0.3", a.port());
         CountingBackend c = CountingBackend.startOn("127.0.0.4", a.port())) {
       kubernetes.slice("api-x1", "api", "web", a.port(), "127.0.0.2", READY);
-      try (GatewayHarness gateway = GatewayHarness.start(following(kubernetes, "web"))) {
+      try (GatewayHarness gateway = GatewayHarness.start(kubernetes.gatewayFollowing("api", "web"))) {
         Await.until("the endpoint is found", Duration.ofSeconds(10), () -> changes(gateway) >= 1.0);
         KeepAliveClients clients = KeepAliveClients.start(gateway.port(), 4, i -> "/item/" + i);
         try {
@@ -119,7 +110,7 @@ class KubernetesDiscoveryIT {
               () -> c.requests() > 100 && b.open() == 0);
         } finally {
           List<KeepAliveClients.Result> results = clients.stop(Duration.ofSeconds(20));
-          assertEquals(List.of(), results.stream().flatMap(r -> r.failures().stream()).toList(),
+          assertEquals(List.of(), KeepAliveClients.failures(results),
               "no client saw an error");
         }
       }
@@ -131,7 +122,7 @@ class KubernetesDiscoveryIT {
     try (TestKubernetes kubernetes = new TestKubernetes(); CountingBackend a = CountingBackend.startOn("127.0.0.2")) {
       kubernetes.slice("api-x1", "api", "http", a.port(), "127.0.0.2", READY);
       kubernetes.relay().stop();
-      try (GatewayHarness gateway = GatewayHarness.start(following(kubernetes, a.port()))) {
+      try (GatewayHarness gateway = GatewayHarness.start(kubernetes.gatewayFollowing("api", a.port()))) {
         Await.until("the failed list is counted", Duration.ofSeconds(10),
             () -> gateway.metric("keepgate_discovery_updates_total", "result=\"failed\"", "source=\"kubernetes\"") >= 1.0);
         try (RawClient client = new RawClient(gateway.port())) {

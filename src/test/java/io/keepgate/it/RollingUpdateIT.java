@@ -49,11 +49,8 @@ class RollingUpdateIT {
       }
       kubernetes.slice("api-rollout", "api", "http", port, slice);
 
-      JsonObject config = GatewayHarness.config("127.0.0.1:1");
-      JsonObject upstream = GatewayHarness.upstream(config);
-      upstream.remove("endpoints");
-      upstream.put("discovery", kubernetes.discovery("api", "http"));
-      upstream.put("slowStartMs", 5000); // a new pod ramps up: it shows as warming at first
+      JsonObject config = kubernetes.gatewayFollowing("api", "http");
+      GatewayHarness.upstream(config).put("slowStartMs", 5000); // a new pod ramps up: it shows as warming at first
       GatewayHarness.pool(config).put("maxConnectionsPerEndpoint", MAX_PER_ENDPOINT);
       try (GatewayHarness gateway = GatewayHarness.start(config)) {
         Await.until("three pods found", Duration.ofSeconds(10),
@@ -93,7 +90,7 @@ class RollingUpdateIT {
           }
         } finally {
           List<KeepAliveClients.Result> results = clients.stop(Duration.ofSeconds(20));
-          assertEquals(List.of(), results.stream().flatMap(r -> r.failures().stream()).toList(),
+          assertEquals(List.of(), KeepAliveClients.failures(results),
               "no client saw an error through the rollout");
           assertTrue(results.stream().mapToInt(KeepAliveClients.Result::answered).sum() > 1000);
         }

@@ -54,6 +54,11 @@ public final class KeepAliveClients implements AutoCloseable {
     return results(timeout);
   }
 
+  /** Every failure the clients saw, from their results. */
+  public static List<String> failures(List<Result> results) {
+    return results.stream().flatMap(r -> r.failures().stream()).toList();
+  }
+
   /** Waits for the loops to end by themselves (their connections refused) and returns what each saw. */
   public List<Result> awaitRefused(Duration timeout) throws InterruptedException, ExecutionException, TimeoutException {
     return results(timeout);

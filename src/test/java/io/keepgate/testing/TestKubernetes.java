@@ -66,10 +66,14 @@ public final class TestKubernetes implements AutoCloseable {
     return relay;
   }
 
-  /** A {@code discovery.kubernetes} object for {@code service} in this server's namespace. */
-  public JsonObject discovery(String service, Object port) {
-    return new JsonObject().put("kubernetes", new JsonObject().put("service", service).put("namespace", NAMESPACE)
-        .put("port", port).put("apiServer", apiServer()));
+  /** A gateway config ({@link GatewayHarness#config}) whose one upstream follows {@code service} here. */
+  public JsonObject gatewayFollowing(String service, Object port) {
+    JsonObject config = GatewayHarness.config("127.0.0.1:1");
+    JsonObject upstream = GatewayHarness.upstream(config);
+    upstream.remove("endpoints");
+    upstream.put("discovery", new JsonObject().put("kubernetes", new JsonObject().put("service", service)
+        .put("namespace", NAMESPACE).put("port", port).put("apiServer", apiServer())));
+    return config;
   }
 
   /**
