@@ -7,16 +7,13 @@ import io.keepgate.testing.Await;
 import io.keepgate.testing.CountingBackend;
 import io.keepgate.testing.GatewayHarness;
 import io.keepgate.testing.RawClient;
+import io.keepgate.testing.RawHttp2Client;
 import io.keepgate.testing.TestCertificates;
+import io.netty.handler.codec.http2.Http2Headers;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import java.io.ByteArrayOutputStream;
-import java.io.DataInputStream;
-import java.io.IOException;
-import java.io.OutputStream;
-import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -190,52 +187,71 @@ class Http2IT {
     TestCertificates.Issued certificate = TestCertificates.issue(dir, "localhost");
     try (CountingBackend backend = CountingBackend.start();
         GatewayHarness gateway = GatewayHarness.start(config(backend, certificate));
-        Socket socket = new Socket("127.0.0.1", gateway.port())) {
-      socket.setSoTimeout(10_000);
-      ByteArrayOutputStream frames = new ByteArrayOutputStream();
-      frames.write("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
-      frame(frames, 0x4, 0, 0, new byte[0]); // SETTINGS
-      // GET / for authority "test": static-table :method GET, :scheme http, :path /, and :authority as a literal
-      byte[] head = {(byte) 0x82, (byte) 0x86, (byte) 0x84, 0x01, 0x04, 't', 'e', 's', 't'};
+        RawHttp2Client client = new RawHttp2Client(gateway.port())) {
       for (int stream = 1; stream < 2 * 300; stream += 2) { // 300 streams opened and cancelled at once
-        frame(frames, 0x1, 0x4 | 0x1, stream, head); // HEADERS, END_HEADERS | END_STREAM
-        frame(frames, 0x3, 0, stream, new byte[] {0, 0, 0, 0x8}); // RST_STREAM CANCEL
+        client.get(stream, "/").rst(stream, 0x8); // CANCEL
       }
-      OutputStream out = socket.getOutputStream();
-      out.write(frames.toByteArray());
-      out.flush();
-
-      DataInputStream in = new DataInputStream(socket.getInputStream());
-      long goAwayError = -1;
-      while (goAwayError < 0) {
-        int length = in.readUnsignedShort() << 8 | in.readUnsignedByte();
-        int type = in.readUnsignedByte();
-        in.readUnsignedByte(); // flags
-        in.readInt(); // stream id
-        byte[] payload = in.readNBytes(length);
-        if (type == 0x7) {
-          goAwayError = ((payload[4] & 0xffL) << 24) | ((payload[5] & 0xff) << 16) | ((payload[6] & 0xff) << 8) | (payload[7] & 0xff);
-        }
-      }
-      assertEquals(0xb, goAwayError, "GOAWAY ENHANCE_YOUR_CALM");
-      assertEquals(-1, in.read(), "and the connection closes");
+      client.flush();
+      assertEquals(0xb, client.readUntil(RawHttp2Client.GOAWAY, 0).errorCode(), "GOAWAY ENHANCE_YOUR_CALM");
+      assertTrue(client.closedByServer(), "and the connection closes");
       Await.until("counted", Duration.ofSeconds(5),
           () -> gateway.metric("keepgate_http2_goaways_total", "error=\"enhance_your_calm\"") == 1.0);
     }
   }
 
-  /** One HTTP/2 frame: 24-bit length, type, flags, stream id, payload. */
-  private static void frame(ByteArrayOutputStream out, int type, int flags, int stream, byte[] payload) {
-    out.write(payload.length >>> 16);
-    out.write(payload.length >>> 8);
-    out.write(payload.length);
-    out.write(type);
-    out.write(flags);
-    out.write(stream >>> 24);
-    out.write(stream >>> 16);
-    out.write(stream >>> 8);
-    out.write(stream);
-    out.writeBytes(payload);
+  @Test
+  void streamsPastTheLimitAreRefusedAndOversizedHeadsNeverReachTheBackend() throws Exception {
+    TestCertificates.Issued certificate = TestCertificates.issue(dir, "localhost");
+    try (CountingBackend backend = CountingBackend.start()) {
+      backend.handler(request -> backend.vertx().setTimer(request.path().equals("/slow") ? 1000 : 1,
+          id -> request.response().end("done " + request.path())));
+      JsonObject config = config(backend, certificate);
+      config.getJsonObject("server").put("maxHeaderBytes", 2048)
+          .getJsonObject("http2").put("maxConcurrentStreams", 2);
+      try (GatewayHarness gateway = GatewayHarness.start(config);
+          RawHttp2Client client = new RawHttp2Client(gateway.port())) {
+        client.settled().get(1, "/slow").get(3, "/slow").get(5, "/slow").flush();
+        RawHttp2Client.Frame refused = client.readUntil(RawHttp2Client.RST_STREAM, 5);
+        assertEquals(0x7, refused.errorCode(), "the third concurrent stream: REFUSED_STREAM");
+        assertEquals(200, Integer.parseInt(client.headers(client.readUntil(RawHttp2Client.HEADERS, 1)).status().toString()));
+        assertEquals(200, Integer.parseInt(client.headers(client.readUntil(RawHttp2Client.HEADERS, 3)).status().toString()));
+
+        client.get(7, "/big-head", "x-filler", "y".repeat(3000)).flush();
+        RawHttp2Client.Frame tooBig = client.read();
+        while (tooBig.stream() != 7 && tooBig.type() != RawHttp2Client.GOAWAY) {
+          tooBig = client.read(); // the rest of streams 1 and 3
+        }
+        assertTrue(tooBig.stream() == 7 || tooBig.type() == RawHttp2Client.GOAWAY,
+            "a head over maxHeaderBytes ends its stream (or the connection): " + tooBig);
+        assertTrue(tooBig.type() != RawHttp2Client.HEADERS
+                || client.headers(tooBig).status().toString().equals("431"),
+            "never answered by the backend: " + tooBig);
+        assertEquals(2, backend.requests(), "only the two admitted streams reached the backend");
+      }
+    }
+  }
+
+  @Test
+  void responseTrailersReachTheClientAsATrailingHeadersFrame() throws Exception {
+    TestCertificates.Issued certificate = TestCertificates.issue(dir, "localhost");
+    try (CountingBackend backend = CountingBackend.start()) {
+      backend.handler(request -> request.response().setChunked(true).putTrailer("grpc-status", "0")
+          .putTrailer("grpc-message", "fine").end("payload"));
+      try (GatewayHarness gateway = GatewayHarness.start(config(backend, certificate));
+          RawHttp2Client client = new RawHttp2Client(gateway.port())) {
+        client.get(1, "/with-trailers", "te", "trailers").flush();
+        Http2Headers head = client.headers(client.readUntil(RawHttp2Client.HEADERS, 1));
+        assertEquals("200", head.status().toString());
+        assertEquals(null, head.get("transfer-encoding"), "no HTTP/1.1 framing header over HTTP/2");
+        RawHttp2Client.Frame data = client.readUntil(RawHttp2Client.DATA, 1);
+        assertEquals("payload", new String(data.payload(), StandardCharsets.UTF_8));
+        RawHttp2Client.Frame trailing = client.readUntil(RawHttp2Client.HEADERS, 1);
+        assertTrue(trailing.endsStream(), "the trailers end the stream");
+        Http2Headers trailers = client.headers(trailing);
+        assertEquals("0", trailers.get("grpc-status").toString());
+        assertEquals("fine", trailers.get("grpc-message").toString());
+      }
+    }
   }
 
   @Test
@@ -268,35 +284,20 @@ class Http2IT {
         writer[0].run();
       });
       try (GatewayHarness gateway = GatewayHarness.start(config(backend, certificate));
-          Socket socket = new Socket("127.0.0.1", gateway.port())) {
-        socket.setSoTimeout(10_000);
-        ByteArrayOutputStream frames = new ByteArrayOutputStream();
-        frames.write("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
-        frame(frames, 0x4, 0, 0, new byte[0]); // SETTINGS: the default 65,535-byte stream windows
-        frame(frames, 0x1, 0x4 | 0x1, 1, head("/big")); // stream 1, never read past its first window
-        OutputStream out = socket.getOutputStream();
-        out.write(frames.toByteArray());
-        out.flush();
+          RawHttp2Client client = new RawHttp2Client(gateway.port())) {
+        client.get(1, "/big").flush(); // stream 1 is never read past its first window (65,535 bytes)
         Await.until("the big response is held back at the backend", Duration.ofSeconds(10), bigHeldBack::get);
 
-        frames.reset();
-        frame(frames, 0x1, 0x4 | 0x1, 3, head("/small")); // stream 3 on the same connection
-        out.write(frames.toByteArray());
-        out.flush();
-        DataInputStream in = new DataInputStream(socket.getInputStream());
+        client.get(3, "/small").flush(); // stream 3 on the same connection
         long bigReceived = 0;
         String small = null;
         while (small == null) {
-          int length = in.readUnsignedShort() << 8 | in.readUnsignedByte();
-          int type = in.readUnsignedByte();
-          in.readUnsignedByte();
-          int stream = in.readInt() & 0x7fffffff;
-          byte[] payload = in.readNBytes(length);
-          if (type == 0x0 && stream == 1) {
-            bigReceived += length;
-            windowUpdate(out, 0, length); // the connection's window is given back; stream 1's is not
-          } else if (type == 0x0 && stream == 3) {
-            small = new String(payload, StandardCharsets.UTF_8);
+          RawHttp2Client.Frame frame = client.read();
+          if (frame.type() == RawHttp2Client.DATA && frame.stream() == 1) {
+            bigReceived += frame.payload().length;
+            client.windowUpdate(0, frame.payload().length).flush(); // the connection's window only
+          } else if (frame.type() == RawHttp2Client.DATA && frame.stream() == 3) {
+            small = new String(frame.payload(), StandardCharsets.UTF_8);
           }
         }
         assertEquals("small", small, "the other stream is served while stream 1 stalls");
@@ -305,22 +306,5 @@ class Http2IT {
             + bigWritten.get());
       }
     }
-  }
-
-  /** A request head for GET {@code path} on authority "test", HPACK-encoded with the static table and literals. */
-  private static byte[] head(String path) {
-    ByteArrayOutputStream block = new ByteArrayOutputStream();
-    block.writeBytes(new byte[] {(byte) 0x82, (byte) 0x86, 0x04, (byte) path.length()}); // GET, http, :path literal
-    block.writeBytes(path.getBytes(StandardCharsets.US_ASCII));
-    block.writeBytes(new byte[] {0x01, 0x04, 't', 'e', 's', 't'}); // :authority literal
-    return block.toByteArray();
-  }
-
-  private static void windowUpdate(OutputStream out, int stream, int increment) throws IOException {
-    ByteArrayOutputStream frame = new ByteArrayOutputStream();
-    frame(frame, 0x8, 0, stream, new byte[] {(byte) (increment >>> 24), (byte) (increment >>> 16),
-        (byte) (increment >>> 8), (byte) increment});
-    out.write(frame.toByteArray());
-    out.flush();
   }
 }
