@@ -128,6 +128,9 @@ final class ClientConnection extends ChannelInboundHandlerAdapter
     http2 = true;
     decoder = null;
     encoder = null;
+    if (clock == Clock.HEAD) {
+      startClock(Clock.IDLE); // the preface is in: idle until the first stream
+    }
   }
 
   private void streamOpened() {

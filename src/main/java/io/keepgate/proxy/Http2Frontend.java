@@ -114,6 +114,8 @@ final class Http2Frontend {
         if (seen == PREFACE.length) {
           start(ctx.pipeline(), session); // the frame codec reads the preface itself
           ctx.pipeline().remove(this);
+        } else if (seen > 0) {
+          session.onHeadStarted(); // a partial preface is a request head in the making: its read timeout runs
         }
       }
     };

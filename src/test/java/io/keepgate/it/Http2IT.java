@@ -232,6 +232,19 @@ class Http2IT {
   }
 
   @Test
+  void aClientThatStopsHalfWayThroughThePrefaceIsTimedOutLikeASlowHead() throws Exception {
+    TestCertificates.Issued certificate = TestCertificates.issue(dir, "localhost");
+    try (CountingBackend backend = CountingBackend.start()) {
+      JsonObject config = config(backend, certificate);
+      config.getJsonObject("server").put("headerReadTimeoutMs", 300);
+      try (GatewayHarness gateway = GatewayHarness.start(config); RawClient client = new RawClient(gateway.port())) {
+        client.send("PRI * HTTP/2.0\r\n"); // and nothing more
+        assertEquals(408, client.readResponse().status(), "headerReadTimeoutMs, not the 60 s idle timeout");
+      }
+    }
+  }
+
+  @Test
   void responseTrailersReachTheClientAsATrailingHeadersFrame() throws Exception {
     TestCertificates.Issued certificate = TestCertificates.issue(dir, "localhost");
     try (CountingBackend backend = CountingBackend.start()) {
