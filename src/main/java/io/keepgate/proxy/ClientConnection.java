@@ -433,9 +433,16 @@ final class ClientConnection extends ChannelInboundHandlerAdapter
   void onExchangeDone(boolean keepAlive, boolean requestRead) {
     exchange = null;
     if (session != null) {
-      // a stream serves one exchange and ends with its response; what the client still sends is dropped
-      closing = !requestRead;
+      // a stream serves one exchange and ends with its response
       channel.flush();
+      if (!requestRead) {
+        // what the client still sends is read and dropped (its window flows again) for a moment,
+        // then the stream is reset, as an HTTP/1.1 connection lingers
+        closing = true;
+        suspended = 0;
+        channel.config().setAutoRead(true);
+        startClock(Clock.LINGER);
+      }
       return;
     }
     if (!keepAlive || loop.draining()) {

@@ -46,8 +46,9 @@ class Http2IT {
   @TempDir
   Path dir;
 
+  /** HTTP/2 on both listeners, in front of {@code backend} (null: an endpoint where nothing listens). */
   private JsonObject config(CountingBackend backend, TestCertificates.Issued certificate) {
-    JsonObject config = GatewayHarness.config(backend.endpoint());
+    JsonObject config = GatewayHarness.config(backend == null ? "127.0.0.1:1" : backend.endpoint());
     config.getJsonObject("server").put("http2", new JsonObject().put("enabled", true).put("maxConcurrentStreams", 150))
         .put("tls", new JsonObject().put("enabled", true).put("port", 0).put("certificates", new JsonArray()
             .add(new JsonObject().put("certFile", certificate.certFile().toString())
@@ -241,6 +242,28 @@ class Http2IT {
         client.send("PRI * HTTP/2.0\r\n"); // and nothing more
         assertEquals(408, client.readResponse().status(), "headerReadTimeoutMs, not the 60 s idle timeout");
       }
+    }
+  }
+
+  @Test
+  void anUploadAnsweredEarlyIsReadAndDroppedThenItsStreamIsReset() throws Exception {
+    TestCertificates.Issued certificate = TestCertificates.issue(dir, "localhost");
+    // no backend: nothing listens at the endpoint, so the 502 comes before any of the body is read
+    try (GatewayHarness gateway = GatewayHarness.start(config(null, certificate));
+        RawHttp2Client client = new RawHttp2Client(gateway.port())) {
+      client.settled().post(1, "/upload").flush();
+      assertEquals("502", client.headers(client.readUntil(RawHttp2Client.HEADERS, 1)).status().toString());
+      byte[] chunk = new byte[16383];
+      for (int i = 0; i < 4; i++) { // the whole first window of the stream
+        client.frame(RawHttp2Client.DATA, 0, 1, chunk);
+      }
+      client.flush();
+      client.readUntil(RawHttp2Client.WINDOW_UPDATE, 1); // read and dropped: the client may send more
+      RawHttp2Client.Frame reset = client.readUntil(RawHttp2Client.RST_STREAM, 1);
+      assertTrue(reset.errorCode() >= 0, "the stream is reset once the linger is over");
+      client.get(3, "/after").flush();
+      assertEquals("502", client.headers(client.readUntil(RawHttp2Client.HEADERS, 3)).status().toString(),
+          "the connection goes on serving");
     }
   }
 

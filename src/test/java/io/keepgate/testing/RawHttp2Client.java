@@ -89,6 +89,15 @@ public final class RawHttp2Client implements AutoCloseable {
     return frame(HEADERS, END_HEADERS | END_STREAM, stream, block.toByteArray());
   }
 
+  /** Queues the head of a POST of {@code path} on stream {@code stream}, its body to follow in DATA frames. */
+  public RawHttp2Client post(int stream, String path) {
+    ByteArrayOutputStream block = new ByteArrayOutputStream();
+    block.writeBytes(new byte[] {(byte) 0x83, (byte) 0x86}); // :method POST, :scheme http
+    literal(block, 4, null, path);
+    literal(block, 1, null, "test");
+    return frame(HEADERS, END_HEADERS, stream, block.toByteArray());
+  }
+
   /** A literal header field without indexing: a static-table name index, or (0) a literal name. Lengths < 127. */
   private static void literal(ByteArrayOutputStream block, int nameIndex, String name, String value) {
     block.write(nameIndex);
