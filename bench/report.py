@@ -38,13 +38,15 @@ for row in csv.DictReader(open(runs_path), delimiter="\t"):
     row["sweep"] = int(row["sweep"])
     runs.append(row)
 
-CELL_ORDER = ["1k-ka", "1k-close", "64k-ka", "64k-close", "tls1k-ka", "tls1k-close", "uptls1k-ka"]
+CELL_ORDER = ["1k-ka", "1k-close", "64k-ka", "64k-close", "tls1k-ka", "tls1k-close", "uptls1k-ka", "h2c1k", "h2tls1k"]
 TARGET_ORDER = ["direct", "nginx-ka", "haproxy", "nginx-nokeepalive", "keepgate", "keepgate-routes", "keepgate-log",
                 "keepgate-b"]
 CELL_NAME = {"1k-ka": "1 KiB, keep-alive clients", "1k-close": "1 KiB, close per request",
              "64k-ka": "64 KiB, keep-alive clients", "64k-close": "64 KiB, close per request",
              "tls1k-ka": "1 KiB over TLS, keep-alive clients", "tls1k-close": "1 KiB over TLS, new TLS connection per request",
-             "uptls1k-ka": "1 KiB, TLS to the backend, keep-alive clients"}
+             "uptls1k-ka": "1 KiB, TLS to the backend, keep-alive clients",
+             "h2c1k": "1 KiB, HTTP/2 clients (h2c), many streams per connection",
+             "h2tls1k": "1 KiB, HTTP/2 clients over TLS, many streams per connection"}
 cells = [c for c in CELL_ORDER if any(r["cell"] == c for r in runs)]
 targets = [t for t in TARGET_ORDER if any(r["target"] == t for r in runs)]
 by = {}
