@@ -118,6 +118,40 @@ class KubernetesDiscoveryIT {
   }
 
   @Test
+  void withNoReadyEndpointTheServingOnesTakeTheTrafficAndWithNoneServingTheLastSetStays() throws Exception {
+    try (TestKubernetes kubernetes = new TestKubernetes();
+        CountingBackend a = CountingBackend.startOn("127.0.0.2");
+        CountingBackend b = CountingBackend.startOn("127.0.0.3", a.port())) {
+      kubernetes.slice("api-x1", "api", "http", a.port(), "127.0.0.2", READY, "127.0.0.3", READY);
+      try (GatewayHarness gateway = GatewayHarness.start(kubernetes.gatewayFollowing("api", "http"))) {
+        Await.until("both endpoints are found", Duration.ofSeconds(10), () -> changes(gateway) >= 1.0);
+        KeepAliveClients clients = KeepAliveClients.start(gateway.port(), 4, i -> "/item/" + i);
+        try {
+          Await.until("both serve", Duration.ofSeconds(10), () -> a.requests() > 100 && b.requests() > 100);
+          // no pod ready any more (a Deployment scaled to zero, a node drained): as kube-proxy does, the
+          // one still serving through its grace period keeps the traffic; the one not serving drains
+          kubernetes.slice("api-x1", "api", "http", a.port(), "127.0.0.2", TERMINATING, "127.0.0.3", NOT_READY);
+          Await.until("the pod that serves no more drains", Duration.ofSeconds(10),
+              () -> changes(gateway) >= 2.0 && b.open() == 0);
+          int aServed = a.requests();
+          int bServed = b.requests();
+          Await.until("the serving terminating pod keeps the traffic", Duration.ofSeconds(10),
+              () -> a.requests() > aServed + 200);
+          assertEquals(bServed, b.requests(), "the pod neither ready nor serving gets nothing new");
+
+          kubernetes.deleteSlice("api-x1"); // nothing serves: the last set stays rather than 503 for all
+          Await.until("the empty set is counted", Duration.ofSeconds(10),
+              () -> gateway.metric("keepgate_discovery_updates_total", "result=\"empty\"", "source=\"kubernetes\"") >= 1.0);
+          int afterDelete = a.requests();
+          Await.until("and the last endpoint still serves", Duration.ofSeconds(10), () -> a.requests() > afterDelete + 200);
+        } finally {
+          assertEquals(List.of(), KeepAliveClients.failures(clients.stop(Duration.ofSeconds(20))), "no client saw an error");
+        }
+      }
+    }
+  }
+
+  @Test
   void aGatewayStartedBeforeTheApiServerAnswersFindsTheEndpointsOnceItDoes() throws Exception {
     try (TestKubernetes kubernetes = new TestKubernetes(); CountingBackend a = CountingBackend.startOn("127.0.0.2")) {
       kubernetes.slice("api-x1", "api", "http", a.port(), "127.0.0.2", READY);
