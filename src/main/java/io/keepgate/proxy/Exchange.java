@@ -670,7 +670,12 @@ final class Exchange implements LoopPool.Waiter, UpstreamConnection.Listener, Ti
     boolean close = !requestComplete || !clientKeepAlive || client.loop().draining();
     status = answerStatus;
     client.answeringHead(head);
-    var response = ErrorResponses.of(answerStatus, reason, close);
+    // a gRPC client gets the gRPC status (metrics and the access log keep the HTTP one)
+    boolean grpc = location == null && ErrorResponses.isGrpc(request.headers().get(HttpHeaderNames.CONTENT_TYPE));
+    var response = grpc ? ErrorResponses.grpc(answerStatus, reason) : ErrorResponses.of(answerStatus, reason, close);
+    if (grpc && close) {
+      response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+    }
     if (location != null) {
       response.headers().set(HttpHeaderNames.LOCATION, location);
     }
