@@ -49,8 +49,14 @@ import java.util.ArrayDeque;
  * pool and upstream connection.
  */
 final class Exchange implements LoopPool.Waiter, UpstreamConnection.Listener, Timeout.Expiry {
-  /** How often a request may move to another endpoint because its pool ejected the endpoint or closed. */
+  /** How often a request may move to another endpoint because its pool ejected the endpoint. */
   private static final int MAX_REROUTES = 3;
+  /**
+   * How often a request waiting for a connection may move on because its pool closed (a reload
+   * rebuilt the upstream, discovery drained the endpoint): each move is to a newer pool, and a
+   * burst of reloads must not turn a waiting request into a 503; the bound only stops a loop.
+   */
+  private static final int MAX_MOVES = 16;
 
   /** Where the exchange is. */
   private enum State {
@@ -99,6 +105,7 @@ final class Exchange implements LoopPool.Waiter, UpstreamConnection.Listener, Ti
   private ArrayDeque<HttpContent> held;
   private boolean retried;
   private int reroutes;
+  private int moves;
   /** Inside an interim (1xx) response, whose end marker follows its head. */
   private boolean interim;
   private boolean interimRelayed;
@@ -206,9 +213,10 @@ final class Exchange implements LoopPool.Waiter, UpstreamConnection.Listener, Ti
   public void onPoolFailure(PoolFailure failure) {
     switch (failure.kind()) {
       case UNHEALTHY, CLOSED -> {
-        if (reroutes++ < MAX_REROUTES) {
+        boolean closed = failure.kind() == PoolFailure.Kind.CLOSED;
+        if (closed ? moves++ < MAX_MOVES : reroutes++ < MAX_REROUTES) {
           // ejected while we waited, or a reload retired the pool: another endpoint (of the running config) may serve
-          if (failure.kind() == PoolFailure.Kind.CLOSED) {
+          if (closed) {
             route = context.routes().get().match(host, path, request.method().name());
             if (route == null) {
               fail(404, "no route matches this request");
