@@ -48,7 +48,7 @@ final class ErrorResponses {
    * its headers ("trailers-only"), so that the client sees {@code UNAVAILABLE} or
    * {@code DEADLINE_EXCEEDED} rather than a protocol error about an HTTP status.
    */
-  static FullHttpResponse grpc(int status, String reason) {
+  static FullHttpResponse grpc(int status, String reason, boolean close) {
     FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK,
         Unpooled.EMPTY_BUFFER);
     response.headers()
@@ -56,6 +56,9 @@ final class ErrorResponses {
         .setInt(HttpHeaderNames.CONTENT_LENGTH, 0)
         .setInt(GRPC_STATUS, grpcStatus(status))
         .set(GRPC_MESSAGE, percentEncoded(reason));
+    if (close) {
+      response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+    }
     return response;
   }
 

@@ -680,10 +680,7 @@ final class Exchange implements LoopPool.Waiter, UpstreamConnection.Listener, Ti
     client.answeringHead(head);
     // a gRPC client gets the gRPC status (metrics and the access log keep the HTTP one)
     boolean grpc = location == null && ErrorResponses.isGrpc(request.headers().get(HttpHeaderNames.CONTENT_TYPE));
-    var response = grpc ? ErrorResponses.grpc(answerStatus, reason) : ErrorResponses.of(answerStatus, reason, close);
-    if (grpc && close) {
-      response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
-    }
+    var response = grpc ? ErrorResponses.grpc(answerStatus, reason, close) : ErrorResponses.of(answerStatus, reason, close);
     if (location != null) {
       response.headers().set(HttpHeaderNames.LOCATION, location);
     }

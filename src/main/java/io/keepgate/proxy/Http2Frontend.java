@@ -102,6 +102,8 @@ final class Http2Frontend {
   /** For the cleartext listener: switches to HTTP/2 when the client opens with the preface, else steps aside. */
   ByteToMessageDecoder priorKnowledgeDetector(ClientConnection session) {
     return new ByteToMessageDecoder() {
+      private boolean headStarted;
+
       @Override
       protected void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
         int seen = Math.min(in.readableBytes(), PREFACE.length);
@@ -114,7 +116,8 @@ final class Http2Frontend {
         if (seen == PREFACE.length) {
           start(ctx.pipeline(), session); // the frame codec reads the preface itself
           ctx.pipeline().remove(this);
-        } else if (seen > 0) {
+        } else if (seen > 0 && !headStarted) {
+          headStarted = true; // once: a client dribbling the preface must not restart the clock
           session.onHeadStarted(); // a partial preface is a request head in the making: its read timeout runs
         }
       }

@@ -28,8 +28,6 @@ import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BiConsumer;
 import java.util.function.Consumer;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * An upstream's endpoints from DNS: the A and AAAA records of a name, asked with Netty's
@@ -40,19 +38,13 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Threading: every resolution and its callbacks run on one event loop.
  */
-final class DnsDiscovery implements AutoCloseable {
-  private static final Logger log = LoggerFactory.getLogger(DnsDiscovery.class);
+final class DnsDiscovery implements EndpointDiscovery {
   private static final long MIN_REFRESH_MILLIS = 1000;
 
   private final DnsDiscoveryConfig config;
-  private final String upstream;
   private final EventLoop loop;
   private final DnsNameResolver resolver;
-  private final Consumer<List<Endpoint>> onChange;
-  private final BiConsumer<String, String> counter;
-  private List<Endpoint> current = List.of();
-  /** Whether the last resolution gave addresses: a run of failed or empty ones is logged once. */
-  private boolean answering = true;
+  private final DiscoveredSet discovered;
   private ScheduledFuture<?> next;
   private volatile boolean closed;
 
@@ -64,10 +56,8 @@ final class DnsDiscovery implements AutoCloseable {
       ChannelFactory<? extends DatagramChannel> datagrams, Consumer<List<Endpoint>> onChange,
       BiConsumer<String, String> counter) {
     this.config = config;
-    this.upstream = upstream;
     this.loop = loop;
-    this.onChange = onChange;
-    this.counter = counter;
+    this.discovered = new DiscoveredSet(upstream, "DNS " + config.name(), onChange, counter);
     DnsNameResolverBuilder builder = new DnsNameResolverBuilder(loop)
         .datagramChannelFactory(datagrams)
         .resolveCache(NoopDnsCache.INSTANCE) // every refresh asks the server: the TTLs are read off the answer
@@ -83,7 +73,8 @@ final class DnsDiscovery implements AutoCloseable {
     this.resolver = builder.build();
   }
 
-  void start() {
+  @Override
+  public void start() {
     loop.execute(this::resolve);
   }
 
@@ -128,24 +119,9 @@ final class DnsDiscovery implements AutoCloseable {
     addresses.forEach(address -> found.add(new Endpoint(address, config.port())));
     if (found.isEmpty()) {
       // both queries failed, or the name has no address now: keep what serves
-      counter.accept(upstream, failure != null ? "failed" : "empty");
-      if (answering) { // a run of them is logged once, counted every time
-        log.warn("upstream {}: DNS {} gave no address ({}); keeping its {} endpoints until it does", upstream,
-            config.name(), failure != null ? failure : "empty answer", current.size());
-      }
-      answering = false;
-    } else if (!found.equals(current)) {
-      log.info("upstream {}: DNS {} -> {}", upstream, config.name(), found);
-      answering = true;
-      current = List.copyOf(found);
-      counter.accept(upstream, "changed");
-      onChange.accept(current);
+      discovered.noEndpoint(failure != null ? "failed" : "empty", failure != null ? failure : "empty answer");
     } else {
-      if (!answering) {
-        log.info("upstream {}: DNS {} answers again", upstream, config.name());
-      }
-      answering = true;
-      counter.accept(upstream, "unchanged");
+      discovered.answer(found, "");
     }
     if (!closed) {
       next = loop.schedule(this::resolve, refreshMillis, TimeUnit.MILLISECONDS);

@@ -38,10 +38,10 @@ import org.slf4j.LoggerFactory;
  * account's files); the informer's events and its first list's completion call {@link #refresh},
  * serialized on this object, and {@code onChange} runs there; a Vert.x timer checks the watch.
  */
-final class KubernetesDiscovery implements AutoCloseable {
+final class KubernetesDiscovery implements EndpointDiscovery {
   private static final Logger log = LoggerFactory.getLogger(KubernetesDiscovery.class);
   /** The label the EndpointSlice controller puts on every slice of a Service. */
-  static final String SERVICE_LABEL = "kubernetes.io/service-name";
+  private static final String SERVICE_LABEL = "kubernetes.io/service-name";
   /** The first retry of a failed list or watch; fabric8 doubles it up to 32 times this. */
   private static final int RECONNECT_MILLIS = 1000;
   /** How long a synced informer may be without a watch before a new one lists afresh. */
@@ -51,16 +51,11 @@ final class KubernetesDiscovery implements AutoCloseable {
   private final KubernetesDiscoveryConfig config;
   private final String upstream;
   private final String namespace;
-  private final Consumer<List<Endpoint>> onChange;
-  private final BiConsumer<String, String> counter;
+  private final DiscoveredSet discovered;
   private final KubernetesClient client;
   private final Vertx vertx;
   /** The informer now; replaced by a new one (a fresh list) when its watch stays down. */
   private volatile SharedIndexInformer<EndpointSlice> informer;
-  /** The set last handed to {@code onChange}. Guarded by this. */
-  private List<Endpoint> current = List.of();
-  /** Whether the last answer had endpoints: a run of empty ones is logged once. Guarded by this. */
-  private boolean answering = true;
   private long watchCheck = -1;
   /** Seconds the synced informer has been without a watch; touched by the watch check's timer only. */
   private int secondsUnwatched;
@@ -74,8 +69,6 @@ final class KubernetesDiscovery implements AutoCloseable {
       Consumer<List<Endpoint>> onChange, BiConsumer<String, String> counter) {
     this.config = config;
     this.upstream = upstream;
-    this.onChange = onChange;
-    this.counter = counter;
     this.vertx = vertx;
     Config client = Config.autoConfigure(null); // in a pod: the service account's token, CA and namespace
     if (!config.apiServer().isEmpty()) {
@@ -86,13 +79,15 @@ final class KubernetesDiscovery implements AutoCloseable {
     client.setRequestRetryBackoffLimit(0); // a failed list is the informer's to retry, with its backoff, and counted
     this.namespace = !config.namespace().isEmpty() ? config.namespace()
         : Objects.requireNonNullElse(client.getNamespace(), "default");
+    this.discovered = new DiscoveredSet(upstream, "service " + namespace + "/" + config.service(), onChange, counter);
     this.client = new KubernetesClientBuilder().withConfig(client)
         .withHttpClientFactory(new Vertx5HttpClientFactory(vertx)) // keepgate's Vert.x, not a second one
         .build();
   }
 
   /** Starts the list and the watch, and the check that the watch stays up; returns at once. */
-  void start() {
+  @Override
+  public void start() {
     log.info("upstream {}: following the EndpointSlices of service {}/{} port {} from {}", upstream, namespace,
         config.service(), config.port(), client.getMasterUrl());
     startInformer();
@@ -109,7 +104,7 @@ final class KubernetesDiscovery implements AutoCloseable {
         .withLabel(SERVICE_LABEL, config.service())
         .runnableInformer(0);
     next.exceptionHandler((started, error) -> {
-      counter.accept(upstream, "failed");
+      countFailure();
       log.warn("upstream {}: Kubernetes service {}/{} unreachable ({}); keeping its endpoints and retrying", upstream,
           namespace, config.service(), error.toString());
       return true;
@@ -153,7 +148,7 @@ final class KubernetesDiscovery implements AutoCloseable {
       return;
     }
     if (++secondsUnwatched == 1) {
-      counter.accept(upstream, "failed");
+      countFailure();
     }
     if (secondsUnwatched >= WATCH_STALL_SECONDS) {
       log.warn("upstream {}: no watch on service {}/{} for {} s; listing again", upstream, namespace, config.service(),
@@ -195,23 +190,16 @@ final class KubernetesDiscovery implements AutoCloseable {
     }
     List<Endpoint> found = List.copyOf(ready.isEmpty() ? serving : ready);
     if (found.isEmpty()) {
-      counter.accept(upstream, "empty");
-      if (answering) {
-        log.warn("upstream {}: service {}/{} has no serving endpoint; keeping its {} endpoints until it has", upstream,
-            namespace, config.service(), current.size());
-      }
-      answering = false;
-    } else if (!found.equals(current)) {
-      log.info("upstream {}: service {}/{} -> {} ({} terminating){}", upstream, namespace, config.service(), found,
-          terminating, ready.isEmpty() ? ", none ready: the serving ones take the traffic" : "");
-      answering = true;
-      current = found;
-      counter.accept(upstream, "changed");
-      onChange.accept(found);
+      discovered.noEndpoint("empty", "no serving endpoint");
     } else {
-      answering = true;
-      counter.accept(upstream, "unchanged");
+      discovered.answer(found, " (" + terminating + " terminating)"
+          + (ready.isEmpty() ? ", none ready: the serving ones take the traffic" : ""));
     }
+  }
+
+  /** Counted under this object's lock, as the answers are: the set is touched by one caller at a time. */
+  private synchronized void countFailure() {
+    discovered.failed();
   }
 
   /** The port the slice's endpoints listen on for the configured Service port, or null. */

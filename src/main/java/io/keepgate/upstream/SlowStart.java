@@ -48,11 +48,12 @@ final class SlowStart {
     if (ramp == null) {
       return chosen;
     }
-    if (ramp.over()) {
+    double share = ramp.share(); // one clock read per request of a ramping endpoint
+    if (share >= 1.0) {
       chosen.slowStartOver();
       return chosen;
     }
-    if (ThreadLocalRandom.current().nextDouble() < ramp.share()) {
+    if (ThreadLocalRandom.current().nextDouble() < share) {
       return chosen;
     }
     int at = endpoints.indexOf(chosen);

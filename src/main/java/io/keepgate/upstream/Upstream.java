@@ -40,8 +40,8 @@ public final class Upstream {
   private final long createdNanos = System.nanoTime();
   /** Whether the endpoints are known: static ones, or a discovery's first answer arrived. */
   private volatile boolean endpointsKnown;
-  /** Stops the discovery of this upstream's endpoints, if any. */
-  private volatile AutoCloseable discovery = () -> { };
+  /** Where the endpoints come from when discovered; null for static ones. */
+  private volatile EndpointDiscovery discovery;
 
   Upstream(UpstreamConfig config, Function<Endpoint, UpstreamEndpoint> newEndpoint, Runnable endpointsChanged,
       LoadBalancer balancer, BudgetShare budget, HttpClientAgent probes) {
@@ -147,8 +147,10 @@ public final class Upstream {
     endpointsChanged.run();
   }
 
-  void discoverWith(AutoCloseable discovery) {
+  /** Follows {@code discovery} from now on, and stops it when this upstream closes. */
+  void discoverWith(EndpointDiscovery discovery) {
     this.discovery = discovery;
+    discovery.start();
   }
 
   /** This node's share of {@code maxConnectionsTotal}, or -1 when the upstream has no budget. */
@@ -176,10 +178,8 @@ public final class Upstream {
 
   /** Closes every pool: idle connections at once, leased ones when their exchange ends. */
   CompletableFuture<Void> close() {
-    try {
+    if (discovery != null) {
       discovery.close();
-    } catch (Exception e) {
-      // a discovery that fails to stop still stops feeding this upstream, which is closing
     }
     List<UpstreamEndpoint> all = new ArrayList<>(endpoints);
     all.addAll(drainingEndpoints());

@@ -121,15 +121,11 @@ public final class Upstreams {
     Upstream upstream = new Upstream(config, newEndpoint, environment.endpointsChanged(),
         LoadBalancer.of(config.loadBalancer(), environment.loops().size()), budget, probes);
     if (config.discovery() instanceof DnsDiscoveryConfig dns) {
-      DnsDiscovery discovery = new DnsDiscovery(dns, config.name(), vertx.nettyEventLoopGroup().next(),
-          vertx.transport()::datagramChannel, upstream::updateEndpoints, counter(environment, dns));
-      upstream.discoverWith(discovery);
-      discovery.start();
+      upstream.discoverWith(new DnsDiscovery(dns, config.name(), vertx.nettyEventLoopGroup().next(),
+          vertx.transport()::datagramChannel, upstream::updateEndpoints, counter(environment, dns)));
     } else if (config.discovery() instanceof KubernetesDiscoveryConfig kubernetes) {
-      KubernetesDiscovery discovery = new KubernetesDiscovery(kubernetes, config.name(), vertx,
-          upstream::updateEndpoints, counter(environment, kubernetes));
-      upstream.discoverWith(discovery);
-      discovery.start();
+      upstream.discoverWith(new KubernetesDiscovery(kubernetes, config.name(), vertx, upstream::updateEndpoints,
+          counter(environment, kubernetes)));
     }
     return upstream;
   }

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.keepgate.config.ConfigException;
 import io.keepgate.testing.Await;
 import io.keepgate.testing.CountingBackend;
+import io.keepgate.testing.Curl;
 import io.keepgate.testing.GatewayHarness;
 import io.keepgate.testing.RawClient;
 import io.keepgate.testing.TestCertificates;
@@ -83,11 +84,9 @@ class TlsIT {
             "/admin/config names the key file, never its content");
 
         // curl, as users check a listener: SNI from --resolve, trust from --cacert
-        Process curl = new ProcessBuilder("curl", "-sS", "--max-time", "10", "--cacert", shop.certFile().toString(),
+        String curlOutput = Curl.run("--cacert", shop.certFile().toString(),
             "--resolve", "www.shop.example.test:" + gateway.tlsPort() + ":127.0.0.1",
-            "https://www.shop.example.test:" + gateway.tlsPort() + "/").redirectErrorStream(true).start();
-        String curlOutput = new String(curl.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertTrue(curl.waitFor(20, java.util.concurrent.TimeUnit.SECONDS) && curl.exitValue() == 0, curlOutput);
+            "https://www.shop.example.test:" + gateway.tlsPort() + "/");
         assertEquals("ok", curlOutput, "curl verified the wildcard certificate for its SNI name");
       }
     }

@@ -12,7 +12,7 @@ class ErrorResponsesTest {
 
   @Test
   void aGrpcRequestIsToldItsErrorAsAGrpcStatusInATrailersOnlyResponse() {
-    FullHttpResponse response = ErrorResponses.grpc(503, "no healthy endpoint: 100% ejected, café");
+    FullHttpResponse response = ErrorResponses.grpc(503, "no healthy endpoint: 100% ejected, café", false);
     assertEquals(200, response.status().code());
     assertEquals("application/grpc", response.headers().get("content-type"));
     assertEquals("14", response.headers().get("grpc-status"));
