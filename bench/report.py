@@ -38,7 +38,8 @@ for row in csv.DictReader(open(runs_path), delimiter="\t"):
     row["sweep"] = int(row["sweep"])
     runs.append(row)
 
-CELL_ORDER = ["1k-ka", "1k-close", "64k-ka", "64k-close", "tls1k-ka", "tls1k-close", "uptls1k-ka", "h2c1k", "h2tls1k"]
+CELL_ORDER = ["1k-ka", "1k-close", "64k-ka", "64k-close", "tls1k-ka", "tls1k-close", "uptls1k-ka", "h2c1k", "h2tls1k",
+              "h2c64k", "h2tls64k", "grpc"]
 TARGET_ORDER = ["direct", "nginx-ka", "haproxy", "nginx-nokeepalive", "keepgate", "keepgate-routes", "keepgate-log",
                 "keepgate-b"]
 CELL_NAME = {"1k-ka": "1 KiB, keep-alive clients", "1k-close": "1 KiB, close per request",
@@ -46,7 +47,10 @@ CELL_NAME = {"1k-ka": "1 KiB, keep-alive clients", "1k-close": "1 KiB, close per
              "tls1k-ka": "1 KiB over TLS, keep-alive clients", "tls1k-close": "1 KiB over TLS, new TLS connection per request",
              "uptls1k-ka": "1 KiB, TLS to the backend, keep-alive clients",
              "h2c1k": "1 KiB, HTTP/2 clients (h2c), many streams per connection",
-             "h2tls1k": "1 KiB, HTTP/2 clients over TLS, many streams per connection"}
+             "h2tls1k": "1 KiB, HTTP/2 clients over TLS, many streams per connection",
+             "h2c64k": "64 KiB, HTTP/2 clients (h2c), many streams per connection",
+             "h2tls64k": "64 KiB, HTTP/2 clients over TLS, many streams per connection",
+             "grpc": "gRPC unary calls (h2c both sides; direct = to the gRPC server itself)"}
 cells = [c for c in CELL_ORDER if any(r["cell"] == c for r in runs)]
 targets = [t for t in TARGET_ORDER if any(r["target"] == t for r in runs)]
 by = {}

@@ -105,7 +105,7 @@ public final class ConfigLoader {
    */
   public static JsonObject toJson(GatewayConfig config) {
     JsonArray upstreams = new JsonArray();
-    config.upstreams().forEach(upstream -> upstreams.add(upstreamJson(upstream)));
+    config.upstreams().forEach(upstream -> upstreams.add(withHttp2Ping(upstreamJson(upstream), upstream)));
     JsonArray routes = new JsonArray();
     config.routes().forEach(route -> routes.add(routeJson(route)));
     return new JsonObject()
@@ -315,7 +315,7 @@ public final class ConfigLoader {
 
   private static UpstreamConfig readUpstream(Reader r, Map<String, String> namePaths) {
     r.checkKeys("name", "endpoints", "loadBalancer", "pool", "tcpKeepAlive", "responseTimeoutMs", "perTryTimeoutMs",
-        "healthCheck", "tls", "discovery", "slowStartMs");
+        "healthCheck", "tls", "discovery", "slowStartMs", "protocol", "http2Ping");
     String name = r.requiredString("name");
     if (name != null) {
       r.uniqueName("name", name, "upstream", namePaths);
@@ -335,8 +335,38 @@ public final class ConfigLoader {
           + responseTimeout.toMillis() + ")");
     }
     Duration slowStart = r.duration("slowStartMs", UpstreamConfig.DEFAULT_SLOW_START, false);
+    UpstreamProtocol protocol = readProtocol(r);
+    UpstreamTlsConfig tls = readUpstreamTls(r.object("tls"));
+    if (protocol == UpstreamProtocol.H2 && !tls.enabled()) {
+      tls = tls.withEnabled(); // h2 is HTTP/2 over TLS: ALPN picks it
+    } else if (protocol == UpstreamProtocol.H2C && tls.enabled()) {
+      r.problem("protocol", "\"h2c\" with tls enabled (expected: \"h2\" for HTTP/2 over TLS, h2c is cleartext)");
+    }
+    Http2PingConfig ping = Http2PingConfig.DEFAULT;
+    if (r.has("http2Ping")) {
+      if (!protocol.http2()) {
+        r.problem("http2Ping", "set on an http/1.1 upstream (expected: protocol h2 or h2c)");
+      }
+      ping = readHttp2Ping(r.object("http2Ping"));
+    }
     return new UpstreamConfig(name, endpoints, loadBalancer, pool, tcpKeepAlive, responseTimeout, perTryTimeout,
-        readHealthCheck(r.object("healthCheck")), readUpstreamTls(r.object("tls")), discovery, slowStart);
+        readHealthCheck(r.object("healthCheck")), tls, discovery, slowStart, protocol, ping);
+  }
+
+  private static UpstreamProtocol readProtocol(Reader r) {
+    String value = r.string("protocol", UpstreamConfig.DEFAULT_PROTOCOL.jsonName());
+    UpstreamProtocol protocol = UpstreamProtocol.fromJson(value);
+    if (protocol == null) {
+      r.problem("protocol", show(value) + " (expected: \"http/1.1\", \"h2\" or \"h2c\")");
+      return UpstreamConfig.DEFAULT_PROTOCOL;
+    }
+    return protocol;
+  }
+
+  private static Http2PingConfig readHttp2Ping(Reader r) {
+    r.checkKeys("intervalMs", "timeoutMs");
+    return new Http2PingConfig(r.duration("intervalMs", Http2PingConfig.DEFAULT_INTERVAL, false),
+        r.duration("timeoutMs", Http2PingConfig.DEFAULT_TIMEOUT, true));
   }
 
   /** One discovery source: {@code dns} or {@code kubernetes}. */
@@ -543,7 +573,7 @@ public final class ConfigLoader {
   }
 
   private static RouteConfig readRoute(Reader r, Set<String> upstreamNames, Map<String, String> namePaths) {
-    r.checkKeys("name", "match", "upstream", "stripPrefix", "hostRewrite");
+    r.checkKeys("name", "match", "upstream", "stripPrefix", "hostRewrite", "streamIdleTimeoutMs");
     String name = r.string("name", "route-" + r.index());
     r.uniqueName("name", name, "route", namePaths);
     RouteConfig.Match match = readMatch(r.object("match"));
@@ -559,7 +589,8 @@ public final class ConfigLoader {
     if (!hostRewrite.isEmpty() && !HOST_HEADER.matcher(hostRewrite).matches()) {
       r.problem("hostRewrite", show(hostRewrite) + " (expected: empty or host[:port])");
     }
-    return new RouteConfig(name, match, upstream, stripPrefix, hostRewrite);
+    Duration streamIdleTimeout = r.has("streamIdleTimeoutMs") ? r.duration("streamIdleTimeoutMs", null, false) : null;
+    return new RouteConfig(name, match, upstream, stripPrefix, hostRewrite, streamIdleTimeout);
   }
 
   private static RouteConfig.Match readMatch(Reader r) {
@@ -688,6 +719,7 @@ public final class ConfigLoader {
         .put("responseTimeoutMs", u.responseTimeout().toMillis())
         .put("perTryTimeoutMs", u.perTryTimeout().toMillis())
         .put("slowStartMs", u.slowStart().toMillis())
+        .put("protocol", u.protocol().jsonName())
         .put("tls", new JsonObject()
             .put("enabled", u.tls().enabled())
             .put("serverName", u.tls().serverName())
@@ -701,6 +733,13 @@ public final class ConfigLoader {
             .put("timeoutMs", h.timeout().toMillis())
             .put("unhealthyThreshold", h.unhealthyThreshold())
             .put("healthyThreshold", h.healthyThreshold()));
+  }
+
+  /** The PING probe, for the HTTP/2 upstreams that have one. */
+  private static JsonObject withHttp2Ping(JsonObject json, UpstreamConfig u) {
+    return !u.protocol().http2() ? json : json.put("http2Ping", new JsonObject()
+        .put("intervalMs", u.http2Ping().interval().toMillis())
+        .put("timeoutMs", u.http2Ping().timeout().toMillis()));
   }
 
   private static JsonObject discoveryJson(DiscoveryConfig discovery) {
@@ -722,7 +761,11 @@ public final class ConfigLoader {
   private static JsonObject routeJson(RouteConfig r) {
     JsonArray methods = new JsonArray();
     r.match().methods().stream().sorted().forEach(methods::add);
-    return new JsonObject()
+    JsonObject json = new JsonObject();
+    if (r.streamIdleTimeout() != null) {
+      json.put("streamIdleTimeoutMs", r.streamIdleTimeout().toMillis());
+    }
+    return json
         .put("name", r.name())
         .put("match", new JsonObject()
             .put("host", r.match().host())

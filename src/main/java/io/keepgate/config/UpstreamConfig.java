@@ -11,6 +11,8 @@ import java.util.List;
  * @param tls           TLS to the endpoints
  * @param discovery     where the endpoints come from instead of {@code endpoints} (then empty), or null
  * @param slowStart     a new endpoint's share of new requests ramps up over this long; {@link Duration#ZERO} = off
+ * @param protocol      what the endpoints speak: HTTP/1.1, or HTTP/2 over TLS or cleartext
+ * @param http2Ping     the PING probe of HTTP/2 connections (unused for HTTP/1.1)
  */
 public record UpstreamConfig(
     String name,
@@ -23,7 +25,9 @@ public record UpstreamConfig(
     HealthCheckConfig healthCheck,
     UpstreamTlsConfig tls,
     DiscoveryConfig discovery,
-    Duration slowStart) {
+    Duration slowStart,
+    UpstreamProtocol protocol,
+    Http2PingConfig http2Ping) {
 
   /** round-robin. */
   public static final LoadBalancing DEFAULT_LOAD_BALANCER = LoadBalancing.ROUND_ROBIN;
@@ -33,6 +37,8 @@ public record UpstreamConfig(
   public static final Duration DEFAULT_PER_TRY_TIMEOUT = Duration.ZERO;
   /** Off. */
   public static final Duration DEFAULT_SLOW_START = Duration.ZERO;
+  /** HTTP/1.1. */
+  public static final UpstreamProtocol DEFAULT_PROTOCOL = UpstreamProtocol.HTTP_1_1;
 
   public UpstreamConfig {
     endpoints = List.copyOf(endpoints);

@@ -19,4 +19,9 @@ public record UpstreamTlsConfig(
 
   /** Off. */
   public static final UpstreamTlsConfig DISABLED = new UpstreamTlsConfig(false, "", null, true, null, null);
+
+  /** The same settings with TLS on. */
+  public UpstreamTlsConfig withEnabled() {
+    return new UpstreamTlsConfig(true, serverName, caFile, verify, certFile, keyFile);
+  }
 }

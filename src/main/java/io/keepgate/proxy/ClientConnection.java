@@ -1,9 +1,11 @@
 package io.keepgate.proxy;
 
+import io.keepgate.http2.ExtensionHeaders;
 import io.keepgate.http1.RequestDecoder;
 import io.keepgate.http1.RequestRefusal;
 import io.keepgate.http1.ResponseEncoder;
 import io.keepgate.internal.Timeout;
+import io.keepgate.internal.TimeoutList;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
@@ -101,6 +103,8 @@ final class ClientConnection extends ChannelInboundHandlerAdapter
   private ClientConnection session;
   /** Whether this connection speaks HTTP/2: it carries streams, not requests. */
   private boolean http2;
+  /** The list bounding the stall of the request body in flight; null: unbounded (a streaming route). */
+  private TimeoutList bodyStallLimit;
   /** Streams open on this HTTP/2 connection. */
   private int openStreams;
 
@@ -187,6 +191,11 @@ final class ClientConnection extends ChannelInboundHandlerAdapter
     clientPort = port;
   }
 
+  /** Whether this is one stream of an HTTP/2 connection (its end is a stream's end, not a close). */
+  boolean isStream() {
+    return session != null;
+  }
+
   /** Whether the client came in on the TLS listener. */
   boolean secure() {
     return secure;
@@ -257,12 +266,12 @@ final class ClientConnection extends ChannelInboundHandlerAdapter
       queued.add((HttpObject) msg); // keep order behind what waits already
     } else if (session != null && msg instanceof FullHttpRequest full) {
       // a stream whose HEADERS ended it: a head, then its (empty) end, as the HTTP/1.1 decoder gives them
-      Http2Frontend.stripExtensionHeaders(full.headers());
+      ExtensionHeaders.strip(full.headers());
       handle(new DefaultHttpRequest(full.protocolVersion(), full.method(), full.uri(), full.headers()));
       handle(new DefaultLastHttpContent(full.content(), full.trailingHeaders()));
     } else {
       if (session != null && msg instanceof HttpRequest request) {
-        Http2Frontend.stripExtensionHeaders(request.headers());
+        ExtensionHeaders.strip(request.headers());
       }
       handle((HttpObject) msg);
     }
@@ -355,8 +364,12 @@ final class ClientConnection extends ChannelInboundHandlerAdapter
     }
   }
 
-  /** The request in flight sends a body: a stall in it is bounded by the idle timeout. */
-  void bodyStarted() {
+  /**
+   * The request in flight sends a body: a stall in it is bounded by {@code stallLimit} (the idle
+   * timeout, or a streaming route's own), or by nothing when it is null.
+   */
+  void bodyStarted(TimeoutList stallLimit) {
+    bodyStallLimit = stallLimit;
     startClock(Clock.BODY);
   }
 
@@ -376,7 +389,11 @@ final class ClientConnection extends ChannelInboundHandlerAdapter
         idleSince = now;
         loop.idleTimeouts.arm(timeout, now);
       }
-      case BODY -> loop.idleTimeouts.arm(timeout, now);
+      case BODY -> {
+        if (bodyStallLimit != null) {
+          bodyStallLimit.arm(timeout, now);
+        }
+      }
       case HEAD -> loop.headTimeouts.arm(timeout, now);
       case LINGER -> loop.lingerTimeouts.arm(timeout, now);
       case DRAIN_GRACE -> loop.drainGraceTimeouts.arm(timeout, now);

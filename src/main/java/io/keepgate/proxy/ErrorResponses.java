@@ -3,6 +3,8 @@ package io.keepgate.proxy;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.DefaultLastHttpContent;
+import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
@@ -60,6 +62,13 @@ final class ErrorResponses {
       response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
     }
     return response;
+  }
+
+  /** The end of a gRPC response that broke off: the gRPC status for {@code status}, with the reason, in trailers. */
+  static LastHttpContent grpcTrailers(int status, String reason) {
+    LastHttpContent last = new DefaultLastHttpContent();
+    last.trailingHeaders().setInt(GRPC_STATUS, grpcStatus(status)).set(GRPC_MESSAGE, percentEncoded(reason));
+    return last;
   }
 
   /** The gRPC status code for one of keepgate's HTTP answers (gRPC's own HTTP mapping, timeouts as deadlines). */

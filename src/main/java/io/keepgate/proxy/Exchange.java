@@ -12,7 +12,10 @@ import io.keepgate.upstream.LoopPool;
 import io.keepgate.upstream.PoolFailure;
 import io.keepgate.upstream.UpstreamConnection;
 import io.keepgate.upstream.UpstreamEndpoint;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.EmptyHttpHeaders;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
@@ -37,7 +40,9 @@ import java.util.ArrayDeque;
  * <p>Retries: a request whose reused connection closes before any response byte arrived (the
  * keep-alive race) is sent once more on another connection when it is idempotent, or when none of
  * its body was sent (a backend cannot have acted on a request whose body it never got); a
- * non-idempotent request without a body is never sent twice. With the upstream's
+ * non-idempotent request without a body is never sent twice. A request an HTTP/2 backend did not
+ * process (its stream above a GOAWAY's last stream id, or refused) goes again whatever its method,
+ * as long as none of its body was sent. With the upstream's
  * {@code perTryTimeoutMs}, an idempotent request without a body that has no response byte by then
  * goes once more, to another healthy endpoint (NGINX's {@code proxy_next_upstream timeout}, Envoy's
  * per-try timeout). Nothing is retried after a response byte arrived, and nothing twice.
@@ -106,6 +111,8 @@ final class Exchange implements LoopPool.Waiter, UpstreamConnection.Listener, Ti
   private boolean retried;
   private int reroutes;
   private int moves;
+  /** How often an HTTP/2 backend left the request unprocessed (GOAWAY, REFUSED_STREAM). */
+  private int refusals;
   /** Inside an interim (1xx) response, whose end marker follows its head. */
   private boolean interim;
   private boolean interimRelayed;
@@ -150,7 +157,7 @@ final class Exchange implements LoopPool.Waiter, UpstreamConnection.Listener, Ti
     }
     if (hasBody) {
       client.suspend(ClientConnection.AWAITING_UPSTREAM); // nothing more of the body until a connection can take it
-      client.bodyStarted();
+      client.bodyStarted(bodyStallLimit());
     }
     acquire();
   }
@@ -195,6 +202,9 @@ final class Exchange implements LoopPool.Waiter, UpstreamConnection.Listener, Ti
     upstreamStartNanos = client.loop().loop.now();
     connection.expectResponse(head);
     writeUpstream(request);
+    if (route.streamIdleTimeout() != null) {
+      armResponseTimeout(); // a stream: the backend's silence counts from its start, whatever the client sends
+    }
     if (!hasBody) {
       writeUpstream(LastHttpContent.EMPTY_LAST_CONTENT);
       armResponseTimeout();
@@ -237,7 +247,11 @@ final class Exchange implements LoopPool.Waiter, UpstreamConnection.Listener, Ti
   private void prepareRequest() {
     HttpHeaders headers = request.headers();
     String upgradeTo = upgrade ? headers.get(HttpHeaderNames.UPGRADE) : null;
+    boolean trailersAccepted = headers.containsValue(HttpHeaderNames.TE, HttpHeaderValues.TRAILERS, true);
     HopByHopHeaders.strip(headers);
+    if (trailersAccepted && route.upstream().config().protocol().http2()) {
+      headers.set(HttpHeaderNames.TE, HttpHeaderValues.TRAILERS); // the one TE HTTP/2 allows: gRPC servers want it
+    }
     if (chunked) {
       headers.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED); // re-chunked on this hop
     }
@@ -356,6 +370,11 @@ final class Exchange implements LoopPool.Waiter, UpstreamConnection.Listener, Ti
     }
     if (message instanceof HttpResponse response) {
       onResponseHead(response);
+      if (message instanceof LastHttpContent whole && state == State.RELAYING) {
+        // a whole response in one message (an HTTP/2 HEADERS frame that ended its stream): written whole
+        bytesToClient += whole.content().readableBytes();
+        onResponseEnd();
+      }
       return;
     }
     HttpContent content = (HttpContent) message;
@@ -385,13 +404,22 @@ final class Exchange implements LoopPool.Waiter, UpstreamConnection.Listener, Ti
       } else if (code == 101) {
         onUpstreamBroken("upstream switched protocols unasked");
       } else {
-        interim = true; // 100, 102, 103: relayed to HTTP/1.1 clients; the final response follows
-        interimRelayed = clientVersion.minorVersion() == 1;
+        interim = !(response instanceof LastHttpContent); // 100, 102, 103: its end marker follows, unless it came whole
+        interimRelayed = clientVersion.minorVersion() == 1; // relayed to HTTP/1.1 clients; the final response follows
         if (interimRelayed) {
           HopByHopHeaders.strip(response.headers());
           response.setProtocolVersion(HttpVersion.HTTP_1_1);
           client.answeringHead(false);
-          writeClient(response);
+          if (client.isStream() && interim) {
+            // HTTP/2 sends a 1xx as one HEADERS frame: written whole, its end marker then dropped
+            writeClient(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, response.status(), Unpooled.EMPTY_BUFFER,
+                response.headers(), EmptyHttpHeaders.INSTANCE));
+            interimRelayed = false;
+          } else {
+            writeClient(response);
+          }
+        } else if (!interim) {
+          ReferenceCountUtil.release(response); // a whole 1xx for an HTTP/1.0 client: dropped
         }
       }
       return;
@@ -508,7 +536,12 @@ final class Exchange implements LoopPool.Waiter, UpstreamConnection.Listener, Ti
     upstream = null;
     responseTimeout.cancel();
     if (state == State.RELAYING) {
-      truncate(); // the client has part of a response: it must never see it as complete
+      cutResponse(describe(connection.failure())); // the client must never see part of a response as complete
+      return;
+    }
+    if (connection.unprocessed() && !bodySent && refusals++ < MAX_REROUTES) {
+      endpoint.stats().countRetry(); // the backend never acted on it: another connection takes it
+      acquire();
       return;
     }
     if (mayRetry(connection)) {
@@ -535,22 +568,56 @@ final class Exchange implements LoopPool.Waiter, UpstreamConnection.Listener, Ti
     release(connection, CloseReason.ERROR);
     endpoint.health().onFailure(reason);
     if (state == State.RELAYING) {
-      truncate();
+      cutResponse(reason);
     } else {
       fail(502, reason);
     }
   }
 
+  /**
+   * The upstream broke off a response already under way. A gRPC call on an HTTP/2 stream ends with
+   * {@code UNAVAILABLE} and the reason in its trailers, which its client reads; any other response is
+   * cut (the connection or stream reset), so that no client takes it for complete.
+   */
+  private void cutResponse(String reason) {
+    if (client.isStream() && ErrorResponses.isGrpc(request.headers().get(HttpHeaderNames.CONTENT_TYPE))) {
+      client.write(ErrorResponses.grpcTrailers(502, "upstream broke off the call: " + reason));
+      finish();
+      client.onExchangeDone(false, requestComplete);
+    } else {
+      truncate();
+    }
+  }
+
+  /** The upstream's silence limit: a streaming route's {@code streamIdleTimeoutMs}, else {@code responseTimeoutMs}. */
+  private Duration silenceLimit() {
+    Duration streaming = route.streamIdleTimeout();
+    return streaming != null ? streaming : route.upstream().config().responseTimeout();
+  }
+
   private void armResponseTimeout() {
-    TimeoutList list = pool != null ? pool.responseTimeouts()
-        : client.loop().loop.timers().list(route.upstream().config().responseTimeout());
+    Duration limit = silenceLimit();
+    if (limit.isZero()) {
+      return; // a stream that may stay silent for ever
+    }
+    TimeoutList list = pool != null && route.streamIdleTimeout() == null ? pool.responseTimeouts()
+        : client.loop().loop.timers().list(limit);
     list.arm(responseTimeout, client.loop().loop.now());
+  }
+
+  /** What bounds a stall of the request body: {@code server.idleTimeoutMs}, a streaming route's own, or nothing. */
+  private TimeoutList bodyStallLimit() {
+    Duration streaming = route.streamIdleTimeout();
+    if (streaming == null) {
+      return client.loop().idleTimeouts;
+    }
+    return streaming.isZero() ? null : client.loop().loop.timers().list(streaming);
   }
 
   /** Starts the per-try clock of a request that may go to another endpoint if this one stays silent. */
   private void armPerTryTimeout() {
     Duration perTry = route.upstream().config().perTryTimeout();
-    if (perTry.isZero() || retried || upgrade || !isIdempotent(request.method())) {
+    if (perTry.isZero() || retried || upgrade || !isIdempotent(request.method()) || route.streamIdleTimeout() != null) {
       return;
     }
     if (perTryTimeout == null) {
@@ -588,7 +655,7 @@ final class Exchange implements LoopPool.Waiter, UpstreamConnection.Listener, Ti
     if (upstream == null || state == State.DONE) {
       return;
     }
-    long millis = route.upstream().config().responseTimeout().toMillis();
+    long millis = silenceLimit().toMillis();
     if (state == State.AWAITING_RESPONSE) {
       UpstreamConnection connection = upstream;
       upstream = null;

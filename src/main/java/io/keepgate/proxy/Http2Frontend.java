@@ -9,8 +9,6 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelPipeline;
 import io.netty.handler.codec.ByteToMessageDecoder;
-import io.netty.handler.codec.http.HttpHeaders;
-import io.netty.handler.codec.http2.HttpConversionUtil;
 import io.netty.handler.codec.http2.Http2Error;
 import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
 import io.netty.handler.codec.http2.Http2FrameLogger;
@@ -87,16 +85,6 @@ final class Http2Frontend {
       }
     }));
     session.startHttp2Session();
-  }
-
-  /**
-   * Removes the {@code x-http2-*} headers Netty's conversion adds to a stream's request (its stream
-   * id, scheme, ...): they describe the client's hop, and must not reach a backend.
-   */
-  static void stripExtensionHeaders(HttpHeaders headers) {
-    for (HttpConversionUtil.ExtensionHeaderNames name : HttpConversionUtil.ExtensionHeaderNames.values()) {
-      headers.remove(name.text());
-    }
   }
 
   /** For the cleartext listener: switches to HTTP/2 when the client opens with the preface, else steps aside. */

@@ -31,6 +31,14 @@ public final class Route {
     return config.hostRewrite();
   }
 
+  /**
+   * How long either direction of a long-lived stream on this route may stay silent
+   * ({@link java.time.Duration#ZERO}: forever), or null when the usual HTTP timeouts apply.
+   */
+  public java.time.Duration streamIdleTimeout() {
+    return config.streamIdleTimeout();
+  }
+
   /** The path to forward: {@code stripPrefix} removed, never empty. */
   public String upstreamUri(String uri) {
     String prefix = config.stripPrefix();

@@ -3,6 +3,8 @@ package io.keepgate.tls;
 import io.keepgate.config.ConfigException;
 import io.keepgate.config.UpstreamTlsConfig;
 import io.netty.buffer.ByteBufAllocator;
+import io.netty.handler.ssl.ApplicationProtocolConfig;
+import io.netty.handler.ssl.ApplicationProtocolNames;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.handler.ssl.SslHandler;
@@ -37,14 +39,20 @@ public final class UpstreamTls {
 
   /**
    * Reads the CA bundle and the client certificate of {@code config}; a problem is a
-   * {@link ConfigException} under {@code path} (e.g. {@code upstreams[2].tls}).
+   * {@link ConfigException} under {@code path} (e.g. {@code upstreams[2].tls}). With {@code http2}
+   * the handshake offers only {@code h2} by ALPN.
    */
-  public static UpstreamTls of(UpstreamTlsConfig config, String path, Duration handshakeTimeout)
+  public static UpstreamTls of(UpstreamTlsConfig config, String path, Duration handshakeTimeout, boolean http2)
       throws ConfigException {
     List<String> problems = new ArrayList<>();
     SslContextBuilder builder = SslContextBuilder.forClient()
         .sslProvider(ServerCertificates.preferredProvider())
         .protocols(PROTOCOLS);
+    if (http2) {
+      builder.applicationProtocolConfig(new ApplicationProtocolConfig(ApplicationProtocolConfig.Protocol.ALPN,
+          ApplicationProtocolConfig.SelectorFailureBehavior.NO_ADVERTISE,
+          ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT, ApplicationProtocolNames.HTTP_2));
+    }
     if (!config.verify()) {
       builder.trustManager(InsecureTrustManagerFactory.INSTANCE).endpointIdentificationAlgorithm(null);
     } else {

@@ -10,6 +10,10 @@ public enum CloseReason {
   MAX_REQUESTS("max_requests"),
   /** The kernel declared the peer dead: TCP keepalive probes or TCP_USER_TIMEOUT expired (ETIMEDOUT). */
   KEEPALIVE_DEAD("keepalive_dead"),
+  /** An HTTP/2 connection whose PING went unanswered for {@code http2Ping.timeoutMs}: the backend is gone or wedged. */
+  PING_TIMEOUT("ping_timeout"),
+  /** An HTTP/2 backend sent GOAWAY: the connection took no new stream and closed when its last one ended. */
+  GOAWAY("goaway"),
   /** The backend closed it: EOF on the socket or {@code Connection: close} in a response. */
   UPSTREAM_CLOSED("upstream_closed"),
   /** Any other failure: reset, protocol error, response timeout. */

@@ -16,7 +16,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 
 /**
- * The HTTP keep-alive connections of one event loop to one endpoint. Exchanges on the loop lease
+ * The HTTP keep-alive connections of one event loop to one endpoint (HTTP/1.1 connections, or
+ * HTTP/2 connections leased a stream at a time up to the backend's stream limit). Exchanges on the loop lease
  * from it without crossing threads; the endpoint's {@link ConnectionPermits} keep
  * {@code maxConnectionsPerEndpoint} exact for the node across all its loops.
  *
@@ -26,7 +27,9 @@ import java.util.function.Consumer;
  * and no permit is free, the loop is {@link Hunger hungry}: other loops with no request waiting
  * give up an idle connection (closed as {@code rebalanced}) so that one opens here, from a spare
  * one if this loop has none at all, even from their last one once a request here waited
- * {@link #STARVATION_DELAY}. A request is never starved while idle capacity sits on another loop,
+ * {@link #STARVATION_DELAY}. An HTTP/2 connection in use takes further streams before an idle one
+ * is touched, so a new connection opens only when the streams of the others are exhausted.
+ * A request is never starved while idle capacity sits on another loop,
  * and connections do not move while every loop's own connections keep up.
  * Idle connections close after {@code idleTimeout}, ahead of the backend's
  * {@code Keep-Alive: timeout}, after {@code maxLifetime} (minus up to 10 % jitter) or
@@ -66,9 +69,15 @@ public final class LoopPool implements LoopTimers.Sweeper, PoolGauges {
   private final TimeoutList pendingTimeouts;
   private final TimeoutList responseTimeouts;
 
-  private final ArrayDeque<UpstreamConnection> idle = new ArrayDeque<>();
+  /** Connections with no lease out, most recently used first. */
+  private final ArrayDeque<PooledConnection> idle = new ArrayDeque<>();
+  /** HTTP/2 connections in use that take another stream. */
+  private final ArrayDeque<Http2Connection> shared = new ArrayDeque<>();
   private final ArrayDeque<Pending> waiting = new ArrayDeque<>();
+  /** Leases out: requests (HTTP/1.1) or streams (HTTP/2) in flight. */
   private int leased;
+  /** Connections with at least one lease out. */
+  private int busy;
   private int connecting;
   /** Permits (endpoint and budget) held by connections that are open, opening or closing. */
   private int held;
@@ -121,7 +130,10 @@ public final class LoopPool implements LoopTimers.Sweeper, PoolGauges {
     connector.connectDedicated(onConnected, onFailed);
   }
 
-  /** The fast path: the most recently released idle connection that is still good, leased; else null. */
+  /**
+   * The fast path: a stream of an HTTP/2 connection in use, else the most recently released idle
+   * connection that is still good, leased; else null.
+   */
   UpstreamConnection acquireNow() {
     assert loop.inLoop() : "pool used off its event loop";
     if (closed || !endpoint.health().healthy()) {
@@ -131,13 +143,25 @@ public final class LoopPool implements LoopTimers.Sweeper, PoolGauges {
       retireIdleOverBudget(); // resumed after a freeze, or cut off: the others may hold our share now
     }
     long now = loop.now();
-    UpstreamConnection connection;
+    Http2Connection inUse;
+    while ((inUse = shared.peekFirst()) != null) {
+      UpstreamConnection stream = mayTakeMore(inUse, now) ? leaseFrom(inUse) : null;
+      if (stream != null) {
+        publishGauges();
+        return stream;
+      }
+      unshare(inUse);
+    }
+    PooledConnection connection;
     while ((connection = idle.pollFirst()) != null) {
       CloseReason expiry = expiry(connection, now);
       if (expiry == null && connection.channel().isActive()) {
-        lease(connection);
-        publishGauges();
-        return connection;
+        UpstreamConnection lease = leaseFrom(connection);
+        if (lease != null) {
+          publishGauges();
+          return lease;
+        }
+        expiry = CloseReason.ERROR; // an HTTP/2 connection that cannot open a stream
       }
       connection.close(expiry != null ? expiry : CloseReason.UPSTREAM_CLOSED);
     }
@@ -154,7 +178,7 @@ public final class LoopPool implements LoopTimers.Sweeper, PoolGauges {
       waiter.onPoolFailure(endpoint.unhealthy());
       return;
     }
-    boolean wantsConnection = connecting < waiting.size() + 1;
+    boolean wantsConnection = connectsCover() < waiting.size() + 1;
     boolean opening = wantsConnection && openConnection();
     if (!opening && !endpoint.tryQueue()) {
       waiter.onPoolFailure(new PoolFailure(PoolFailure.Kind.PENDING_QUEUE_FULL,
@@ -186,44 +210,84 @@ public final class LoopPool implements LoopTimers.Sweeper, PoolGauges {
   }
 
   /** The exchange completed cleanly: the connection may serve another request. */
-  public void recycle(UpstreamConnection connection, int keepAliveTimeoutSeconds) {
+  public void recycle(UpstreamConnection lease, int keepAliveTimeoutSeconds) {
     assert loop.inLoop() : "pool used off its event loop";
-    if (connection.state != UpstreamConnection.State.LEASED) {
+    if (!lease.leased()) {
       return; // it closed under the exchange: counted already
     }
-    connection.bind(null);
-    leased--;
+    lease.bind(null);
     endpoint.health().onSuccess();
-    long now = loop.now();
-    CloseReason retire = retirement(connection, now, keepAliveTimeoutSeconds);
-    if (retire != null) {
-      connection.close(retire);
-    } else {
-      connection.state = UpstreamConnection.State.IDLE;
-      connection.idleSinceNanos = now;
-      if (!connection.channel().config().isAutoRead()) {
-        connection.channel().config().setAutoRead(true); // an idle connection must see its EOF
-      }
-      idle.push(connection);
-      nextExpiryNanos = Math.min(nextExpiryNanos, expiresAt(connection));
-      dispatch();
-    }
+    settle(lease, keepAliveTimeoutSeconds);
     publishGauges();
   }
 
-  /** The connection must not be reused: it closes, counted with this reason. */
-  public void discard(UpstreamConnection connection, CloseReason reason) {
+  /**
+   * The lease must not be reused: an HTTP/1.1 connection closes, counted with this reason (its
+   * framing is unknown now); an HTTP/2 stream is reset, and its connection carries on.
+   */
+  public void discard(UpstreamConnection lease, CloseReason reason) {
     assert loop.inLoop() : "pool used off its event loop";
-    if (connection.state == UpstreamConnection.State.LEASED) {
-      connection.bind(null);
-      leased--;
-      connection.close(reason);
-      publishGauges();
+    if (!lease.leased()) {
+      return;
+    }
+    lease.bind(null);
+    if (lease.carrier() == lease) {
+      leaseEnded(lease);
+    } else {
+      settle(lease, -1); // first: the reset closes the stream's channel at once
+    }
+    lease.close(reason);
+    publishGauges();
+  }
+
+  /** A leased stream's channel closed under its exchange (a reset, or its connection went). */
+  void onStreamClosed(Http2Stream stream) {
+    settle(stream, -1);
+    publishGauges();
+  }
+
+  /** A lease is over: its connection takes the next request, goes idle, or retires. */
+  private void settle(UpstreamConnection lease, int keepAliveTimeoutSeconds) {
+    PooledConnection connection = lease.carrier();
+    if (lease != connection) {
+      lease.state = PooledConnection.State.CLOSED; // a stream is leased once
+    }
+    if (connection.state == PooledConnection.State.CLOSED) {
+      return; // its close settled every lease
+    }
+    leaseEnded(connection);
+    long now = loop.now();
+    if (connection.inUse > 0) {
+      share((Http2Connection) connection, now); // an HTTP/2 connection with a stream free again
+    } else if (!connection.closing()) {
+      CloseReason retire = retirement(connection, now, keepAliveTimeoutSeconds);
+      if (retire != null) {
+        connection.close(retire);
+      } else {
+        connection.state = PooledConnection.State.IDLE;
+        connection.idleSinceNanos = now;
+        if (!connection.channel().config().isAutoRead()) {
+          connection.channel().config().setAutoRead(true); // an idle connection must see its EOF
+        }
+        idle.push(connection);
+        nextExpiryNanos = Math.min(nextExpiryNanos, expiresAt(connection));
+      }
+    }
+    dispatch();
+  }
+
+  private void leaseEnded(PooledConnection connection) {
+    leased--;
+    if (--connection.inUse == 0) {
+      busy--;
+      if (connection instanceof Http2Connection http2) {
+        unshare(http2);
+      }
     }
   }
 
   /** Why an idle connection must close now, or null if it may stay. */
-  private CloseReason expiry(UpstreamConnection connection, long now) {
+  private CloseReason expiry(PooledConnection connection, long now) {
     if (now - connection.retireAtNanos >= 0) {
       return CloseReason.MAX_LIFETIME;
     }
@@ -233,15 +297,18 @@ public final class LoopPool implements LoopTimers.Sweeper, PoolGauges {
     return null;
   }
 
-  private long expiresAt(UpstreamConnection connection) {
+  private long expiresAt(PooledConnection connection) {
     return Math.min(connection.retireAtNanos,
         Math.min(connection.idleSinceNanos + config.idleTimeout().toNanos(), connection.keepAliveDeadlineNanos));
   }
 
   /** Why a connection coming back from an exchange must retire instead of idling, or null. */
-  private CloseReason retirement(UpstreamConnection connection, long now, int keepAliveTimeoutSeconds) {
+  private CloseReason retirement(PooledConnection connection, long now, int keepAliveTimeoutSeconds) {
     if (closed) {
       return closedFor;
+    }
+    if (connection instanceof Http2Connection http2 && http2.goingAway()) {
+      return CloseReason.GOAWAY;
     }
     if (endpoint.overBudget()) {
       return CloseReason.BUDGET; // this node holds more than its share: retire it now that it is idle
@@ -262,11 +329,52 @@ public final class LoopPool implements LoopTimers.Sweeper, PoolGauges {
     return null;
   }
 
-  private void lease(UpstreamConnection connection) {
-    connection.state = UpstreamConnection.State.LEASED;
+  /** A lease of {@code connection} (itself, or a new HTTP/2 stream on it); null when it cannot open one. */
+  private UpstreamConnection leaseFrom(PooledConnection connection) {
+    UpstreamConnection lease = connection.newLease();
+    if (lease == null) {
+      return null;
+    }
+    if (connection.inUse++ == 0) {
+      busy++;
+    }
+    connection.state = PooledConnection.State.LEASED;
     connection.requestsServed++;
     leased++;
     endpoint.stats().requests.increment();
+    if (connection instanceof Http2Connection http2) {
+      share(http2, loop.now());
+    }
+    return lease;
+  }
+
+  /** Keeps an HTTP/2 connection in use on the shared list while it takes another stream, else off it. */
+  private void share(Http2Connection connection, long now) {
+    boolean more = mayTakeMore(connection, now);
+    if (more && !connection.shared) {
+      connection.shared = true;
+      shared.add(connection);
+    } else if (!more) {
+      unshare(connection);
+    }
+  }
+
+  private void unshare(Http2Connection connection) {
+    if (connection.shared) {
+      connection.shared = false;
+      shared.remove(connection);
+    }
+  }
+
+  /** Whether an HTTP/2 connection in use may take another stream: below its limits, not retiring. */
+  private boolean mayTakeMore(Http2Connection connection, long now) {
+    return connection.takesMoreLeases() && !closed && now - connection.retireAtNanos < 0
+        && (config.maxRequestsPerConnection() == 0 || connection.requestsServed < config.maxRequestsPerConnection());
+  }
+
+  /** Requests the connects under way will serve: one each, or for HTTP/2 the streams a new connection is assumed to take. */
+  private int connectsCover() {
+    return endpoint.config().protocol().http2() ? connecting * Http2Connection.ASSUMED_STREAM_LIMIT : connecting;
   }
 
   /** Serves waiters from idle connections, opening new ones while permits allow. */
@@ -277,7 +385,7 @@ public final class LoopPool implements LoopTimers.Sweeper, PoolGauges {
         Pending next = waiting.poll();
         next.leave();
         next.waiter.onLeased(connection);
-      } else if (connecting >= waiting.size() || closed || !openConnection()) {
+      } else if (connectsCover() >= waiting.size() || closed || !openConnection()) {
         break;
       }
     }
@@ -304,7 +412,7 @@ public final class LoopPool implements LoopTimers.Sweeper, PoolGauges {
   }
 
   /** A connect this pool started succeeded. */
-  void onConnected(UpstreamConnection connection) {
+  void onConnected(PooledConnection connection) {
     assert loop.inLoop() : "pool used off its event loop";
     connecting--;
     endpoint.stats().opened.increment();
@@ -317,15 +425,8 @@ public final class LoopPool implements LoopTimers.Sweeper, PoolGauges {
       connection.close(CloseReason.SHUTDOWN);
       return;
     }
-    Pending next = waiting.poll();
-    if (next != null) {
-      next.leave();
-      lease(connection);
-      next.waiter.onLeased(connection);
-    } else {
-      idle.push(connection);
-      nextExpiryNanos = Math.min(nextExpiryNanos, expiresAt(connection));
-    }
+    idle.push(connection); // the waiters take it (or its streams) from there
+    nextExpiryNanos = Math.min(nextExpiryNanos, expiresAt(connection));
     dispatch();
     publishGauges();
   }
@@ -349,16 +450,25 @@ public final class LoopPool implements LoopTimers.Sweeper, PoolGauges {
   }
 
   /** The socket of one of this pool's connections is gone, whoever closed it: counted once here. */
-  void onClosed(UpstreamConnection connection) {
-    switch (connection.state) {
-      case IDLE -> idle.remove(connection); // EOF on an idle socket drops it at once
-      case LEASED -> leased--; // closed under its exchange, which has been told
-      default -> { }
+  void onClosed(PooledConnection connection) {
+    if (connection.state == PooledConnection.State.IDLE) {
+      idle.remove(connection); // EOF on an idle socket drops it at once
     }
+    if (connection.inUse > 0) { // closed under its exchanges, which are told
+      leased -= connection.inUse;
+      busy--;
+      connection.inUse = 0;
+    }
+    if (connection instanceof Http2Connection http2) {
+      unshare(http2);
+    }
+    connection.state = PooledConnection.State.CLOSED;
     CloseReason reason = connection.closeReason();
     endpoint.stats().countClosed(reason);
     if (reason == CloseReason.KEEPALIVE_DEAD) {
       endpoint.health().onFailure("TCP keepalive declared the peer dead");
+    } else if (reason == CloseReason.PING_TIMEOUT) {
+      endpoint.health().onFailure("HTTP/2 PING unanswered");
     }
     releasePermits();
     dispatch();
@@ -386,8 +496,8 @@ public final class LoopPool implements LoopTimers.Sweeper, PoolGauges {
       return;
     }
     long next = Long.MAX_VALUE;
-    for (Iterator<UpstreamConnection> it = idle.iterator(); it.hasNext(); ) {
-      UpstreamConnection connection = it.next();
+    for (Iterator<PooledConnection> it = idle.iterator(); it.hasNext(); ) {
+      PooledConnection connection = it.next();
       CloseReason expiry = expiry(connection, now);
       if (expiry != null) {
         it.remove();
@@ -402,16 +512,35 @@ public final class LoopPool implements LoopTimers.Sweeper, PoolGauges {
 
   private void checkHunger(long now) {
     if (hunger != Hunger.STARVING && now - waiting.peek().sinceNanos >= STARVATION_DELAY
-        && connecting < waiting.size() && !openConnection()) {
+        && connectsCover() < waiting.size() && !openConnection()) {
       hunger(Hunger.STARVING);
     } else if (hunger != Hunger.NONE) {
       endpoint.requestDonations(this, hunger); // asked before and nothing came yet: ask again
     }
   }
 
-  /** Connections of this pool: leased, idle and being opened. */
+  /** Connections of this pool: in use, idle and being opened. */
   private int owned() {
-    return leased + idle.size() + connecting;
+    return busy + idle.size() + connecting;
+  }
+
+  /** The backend sent GOAWAY on {@code connection}: no new stream goes there; idle, it closes now. */
+  void onGoAway(Http2Connection connection) {
+    unshare(connection);
+    if (connection.state == PooledConnection.State.IDLE) {
+      idle.remove(connection);
+      connection.close(CloseReason.GOAWAY);
+    }
+    publishGauges();
+  }
+
+  /** The backend changed its stream limit: a connection in use may take more streams now, or fewer. */
+  void onStreamLimitChanged(Http2Connection connection) {
+    if (connection.inUse > 0) {
+      share(connection, loop.now());
+      dispatch();
+      publishGauges();
+    }
   }
 
   /** A permit may have freed (a connection closed elsewhere, or a limit grew). Any thread. */
@@ -499,7 +628,7 @@ public final class LoopPool implements LoopTimers.Sweeper, PoolGauges {
 
   CompletableFuture<List<Channel>> idleChannelsForTest() {
     CompletableFuture<List<Channel>> channels = new CompletableFuture<>();
-    loop.run(() -> channels.complete(idle.stream().map(UpstreamConnection::channel).toList()));
+    loop.run(() -> channels.complete(idle.stream().map(PooledConnection::channel).toList()));
     return channels;
   }
 

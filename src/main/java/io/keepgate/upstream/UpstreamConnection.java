@@ -3,18 +3,18 @@ package io.keepgate.upstream;
 import io.keepgate.http1.ResponseDecoder;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.http.HttpObject;
 import io.netty.util.ReferenceCountUtil;
 
 /**
- * One HTTP/1.1 connection to an endpoint: the last handler of its channel's pipeline, and the
- * bookkeeping its pool needs. While leased it hands every decoded response object to its
- * {@link Listener} (the exchange); while idle any byte from the backend, or its close, ends it.
+ * What an exchange leases from a pool: one HTTP/1.1 connection to an endpoint (the last handler of
+ * its channel's pipeline, and its own pool bookkeeping), or, in {@link Http2Stream}, one stream of an
+ * HTTP/2 connection. While leased it hands every decoded response object to its {@link Listener}
+ * (the exchange); while idle any byte from the backend, or its close, ends it.
  *
  * <p>Threading: confined to the channel's event loop, which is also its pool's and its exchange's.
  */
-public final class UpstreamConnection extends ChannelInboundHandlerAdapter {
+public class UpstreamConnection extends PooledConnection {
 
   /** The exchange using the connection. Every call comes on the connection's event loop. */
   public interface Listener {
@@ -31,45 +31,18 @@ public final class UpstreamConnection extends ChannelInboundHandlerAdapter {
     void onUpstreamClosed();
   }
 
-  /** Where a connection is in its life. */
-  enum State {
-    /** In its pool's idle list, ready for a request. */
-    IDLE,
-    /** Carrying one exchange. */
-    LEASED,
-    /** Asked to close; still holds its permits until the socket is gone. */
-    CLOSING,
-    /** The socket is gone and counted. */
-    CLOSED
-  }
-
-  private final Channel channel;
   private final ResponseDecoder decoder;
-  /** Its pool; {@code null} for a dedicated connection (a tunnel) that never joins one. */
-  final LoopPool pool;
-  final long openedAtNanos;
-  /** When it retires by age ({@code maxLifetime} minus jitter); {@code Long.MAX_VALUE} for never. */
-  long retireAtNanos = Long.MAX_VALUE;
-  long idleSinceNanos;
-  /** Closed before this, ahead of the backend's announced {@code Keep-Alive: timeout}. */
-  long keepAliveDeadlineNanos = Long.MAX_VALUE;
-  int requestsServed;
-  State state = State.IDLE;
-  private CloseReason closeReason;
-  private Throwable failure;
-  private Listener listener;
-  private boolean reading;
+  Listener listener;
+  boolean reading;
 
   UpstreamConnection(Channel channel, ResponseDecoder decoder, LoopPool pool, long openedAtNanos) {
-    this.channel = channel;
+    super(channel, pool, openedAtNanos);
     this.decoder = decoder;
-    this.pool = pool;
-    this.openedAtNanos = openedAtNanos;
-    this.idleSinceNanos = openedAtNanos;
   }
 
-  public Channel channel() {
-    return channel;
+  @Override
+  UpstreamConnection newLease() {
+    return this;
   }
 
   /** Sets up the decoder for the response to the request about to be written. */
@@ -80,6 +53,14 @@ public final class UpstreamConnection extends ChannelInboundHandlerAdapter {
   /** Whether any response byte arrived since {@link #expectResponse}: after one, nothing is retried. */
   public boolean responseBytesArrived() {
     return decoder.bytesArrived();
+  }
+
+  /**
+   * Whether the backend said it never processed the request (an HTTP/2 stream above a GOAWAY's
+   * last stream id, or refused): it may go again whatever its method.
+   */
+  public boolean unprocessed() {
+    return false;
   }
 
   /** Whether the connection carried earlier requests (a pool hit) rather than being opened for this one. */
@@ -107,21 +88,14 @@ public final class UpstreamConnection extends ChannelInboundHandlerAdapter {
     this.listener = listener;
   }
 
-  /** Closes it with this reason, unless it is already closing. */
-  public void close(CloseReason reason) {
-    if (state != State.CLOSING && state != State.CLOSED) {
-      closeReason = reason;
-      state = State.CLOSING;
-      channel.close();
-    }
+  /** Whether an exchange holds it; the pool takes it back once. */
+  boolean leased() {
+    return state == State.LEASED;
   }
 
-  /** The reason counted for its close: the one it was closed with, else what the socket showed. */
-  CloseReason closeReason() {
-    if (closeReason != null) {
-      return closeReason;
-    }
-    return failure != null ? CloseReason.ofSocketFailure(failure) : CloseReason.UPSTREAM_CLOSED;
+  /** The connection it is a lease of: itself, or for an HTTP/2 stream its connection. */
+  PooledConnection carrier() {
+    return this;
   }
 
   @Override

@@ -7,6 +7,7 @@ import io.keepgate.config.Endpoint;
 import io.keepgate.config.KubernetesDiscoveryConfig;
 import io.keepgate.config.ConfigException;
 import io.keepgate.config.UpstreamConfig;
+import io.keepgate.config.UpstreamProtocol;
 import io.keepgate.config.UpstreamTlsConfig;
 import io.keepgate.tls.UpstreamTls;
 import io.keepgate.health.EndpointHealth;
@@ -79,7 +80,8 @@ public final class Upstreams {
       UpstreamConfig config = configs.get(i);
       if (!carriedOver(config) && config.tls().enabled()) {
         try {
-          tls.put(config.name(), UpstreamTls.of(config.tls(), "upstreams[" + i + "].tls", config.pool().connectTimeout()));
+          tls.put(config.name(), UpstreamTls.of(config.tls(), "upstreams[" + i + "].tls", config.pool().connectTimeout(),
+              config.protocol() == UpstreamProtocol.H2));
         } catch (ConfigException e) {
           problems.addAll(e.problems());
         }

@@ -14,8 +14,9 @@ import java.util.concurrent.Executors;
 
 /**
  * A TCP relay on a fixed loopback port in front of a server, that a test can cut ({@link #cut}:
- * every relayed connection closed) or take down and bring back ({@link #stop}, {@link #start}), as a
- * network fault or a restarting server would. Blocking sockets, two threads per connection.
+ * every relayed connection closed), blackhole ({@link #blackhole}: connections stay open, no byte
+ * passes, as behind a proxy or load balancer whose far side vanished) or take down and bring back
+ * ({@link #stop}, {@link #start}), as a network fault or a restarting server would. Blocking sockets, two threads per connection.
  *
  * <p>Threading: any thread.
  */
@@ -29,6 +30,7 @@ public final class TcpRelay implements AutoCloseable {
   });
   private final Set<Socket> open = ConcurrentHashMap.newKeySet();
   private volatile ServerSocket listener;
+  private volatile boolean blackholed;
 
   public TcpRelay(InetSocketAddress target) throws IOException {
     this.target = target;
@@ -73,6 +75,11 @@ public final class TcpRelay implements AutoCloseable {
     open.clear();
   }
 
+  /** From now on every byte either way is read and dropped; the connections stay open (TCP keeps acknowledging). */
+  public void blackhole() {
+    blackholed = true;
+  }
+
   private void accept(ServerSocket server) {
     while (!server.isClosed()) {
       Socket client;
@@ -98,8 +105,10 @@ public final class TcpRelay implements AutoCloseable {
     try (InputStream in = from.getInputStream(); OutputStream out = to.getOutputStream()) {
       int n;
       while ((n = in.read(buffer)) >= 0) {
-        out.write(buffer, 0, n);
-        out.flush();
+        if (!blackholed) {
+          out.write(buffer, 0, n);
+          out.flush();
+        }
       }
     } catch (IOException e) {
       // one side went away
