@@ -24,7 +24,10 @@ final class ChunkFraming {
     SIZE,
     /** Inside chunk data: {@link #remaining} bytes to go. */
     DATA,
-    /** At the CRLF after chunk data: {@link #remaining} bytes to go. */
+    /**
+     * At the CRLF after chunk data: {@link #remaining} bytes to go. Netty 4.2 refuses anything but
+     * CRLF here itself (RequestDecoderTest holds it to that), so it is not judged twice.
+     */
     DELIMITER,
     /** After the last chunk: the trailer section, which the head scanner judges. */
     TRAILERS

@@ -38,11 +38,12 @@ import java.util.ArrayDeque;
  * writability, then give the connection back to its pool.
  *
  * <p>Retries: a request whose reused connection closes before any response byte arrived (the
- * keep-alive race) is sent once more on another connection when it is idempotent, or when none of
- * its body was sent (a backend cannot have acted on a request whose body it never got); a
- * non-idempotent request without a body is never sent twice. A request an HTTP/2 backend did not
- * process (its stream above a GOAWAY's last stream id, or refused) goes again whatever its method,
- * as long as none of its body was sent. With the upstream's
+ * keep-alive race) is sent once more on another connection when none of its body went upstream
+ * and it is idempotent or has a body (a backend cannot have acted on a request whose body it never
+ * got); a non-idempotent request without a body is never sent twice, nor is any request once a
+ * body byte went upstream (bodies are not kept). A request an HTTP/2 backend did not process (its
+ * stream above a GOAWAY's last stream id, or refused) goes again whatever its method, as long as
+ * none of its body was sent. With the upstream's
  * {@code perTryTimeoutMs}, an idempotent request without a body that has no response byte by then
  * goes once more, to another healthy endpoint (NGINX's {@code proxy_next_upstream timeout}, Envoy's
  * per-try timeout). Nothing is retried after a response byte arrived, and nothing twice.

@@ -14,8 +14,8 @@ import org.junit.jupiter.api.Test;
  * strict parsing and rules on the decoded head) refuses every head the byte-level
  * {@link RequestHeadValidator} refuses, and accepts every head it accepts, except the one rule the
  * decoder adds on purpose (request targets other than origin form, absolute form and {@code *}).
- * Heads are known vectors and random mutations of valid heads (fixed seed), whole and split into
- * one-byte reads.
+ * Heads are {@link RequestDecoderTest}'s named refusals at each of its head sizes, and random
+ * mutations of valid heads (fixed seed), whole and split into one-byte reads.
  */
 class HeadValidationDifferentialTest {
   private static final String[] VALID = {
@@ -37,6 +37,25 @@ class HeadValidationDifferentialTest {
       "Transfer-Encoding: gzip\r\n", "Host: y\r\n", "Host: x\r\n", " folded\r\n", "X-A : b\r\n", "\r\n"};
 
   @Test
+  void theDecoderAgreesWithTheByteLevelValidatorOnEveryNamedRefusal() {
+    List<String> disagreements = new ArrayList<>();
+    for (RequestDecoderTest.Refused refused : RequestDecoderTest.REFUSED) {
+      for (int size : RequestDecoderTest.HEAD_SIZES) {
+        String head = refused.padded(size);
+        String oldReason = RequestHeadValidator.rejectReason(headPart(head).getBytes(StandardCharsets.ISO_8859_1));
+        for (boolean byteByByte : new boolean[] {false, true}) {
+          RequestRefusal newRefusal = decode(head, byteByByte);
+          if (!agree(oldReason, newRefusal)) {
+            disagreements.add(refused.name() + ", head of " + size + " bytes" + (byteByByte ? " (byte by byte)" : "")
+                + ": old=" + oldReason + " new=" + (newRefusal == null ? null : newRefusal.getMessage()));
+          }
+        }
+      }
+    }
+    assertEquals(List.of(), disagreements);
+  }
+
+  @Test
   void theDecoderAgreesWithTheByteLevelValidatorOnRandomHeads() {
     Random random = new Random(20261201);
     List<String> disagreements = new ArrayList<>();
@@ -46,8 +65,7 @@ class HeadValidationDifferentialTest {
       String oldReason = RequestHeadValidator.rejectReason(headPart(head).getBytes(StandardCharsets.ISO_8859_1));
       for (boolean byteByByte : i % 10 == 0 ? new boolean[] {false, true} : new boolean[] {false}) {
         RequestRefusal newRefusal = decode(head, byteByByte);
-        boolean intended = newRefusal != null && newRefusal.getMessage().startsWith("unsupported request target form");
-        if ((oldReason == null) != (newRefusal == null) && !(oldReason == null && intended)) {
+        if (!agree(oldReason, newRefusal)) {
           disagreements.add(escape(head) + " old=" + oldReason + " new=" + (newRefusal == null ? null : newRefusal.getMessage())
               + (byteByByte ? " (byte by byte)" : ""));
         }
@@ -59,6 +77,12 @@ class HeadValidationDifferentialTest {
     assertEquals(List.of(), disagreements.subList(0, Math.min(20, disagreements.size())),
         disagreements.size() + " disagreements");
     assertTrue(refusedByBoth > 2_000, "the mutations reach the refusals: " + refusedByBoth);
+  }
+
+  /** Both refuse or both accept, or only the decoder refuses, for the target-form rule it adds on purpose. */
+  private static boolean agree(String oldReason, RequestRefusal newRefusal) {
+    boolean intended = newRefusal != null && newRefusal.getMessage().startsWith("unsupported request target form");
+    return (oldReason == null) == (newRefusal == null) || (oldReason == null && intended);
   }
 
   /** The head as the old validator saw it: leading empty lines, then up to and including the first empty line. */

@@ -24,8 +24,8 @@ import org.junit.jupiter.params.provider.ValueSource;
  * decodes everything legitimate (chunk extensions, pipelined requests, any target byte) exactly.
  */
 class RequestDecoderTest {
-  /** Head sizes from 100 bytes up to the header limit. */
-  static final int[] HEAD_SIZES = {100, 300, 1000, DecodedRequests.MAX_HEADER - 100};
+  /** Head sizes from 100 bytes up to the header limit, the last one the whole head at exactly the limit. */
+  static final int[] HEAD_SIZES = {100, 300, 1000, DecodedRequests.MAX_HEADER - 100, DecodedRequests.MAX_HEADER};
 
   /** A refused head; {@code {pad}} is where padding header lines go to reach a head size. */
   record Refused(String name, String head, int status) {
@@ -153,14 +153,37 @@ class RequestDecoderTest {
     }
   }
 
-  @Test
-  void aBadTrailerIsRefused() {
-    DecodedRequests decoded = DecodedRequests.decode("POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
-        + "0\r\nX-A: 1\r\n folded\r\n\r\n", false);
-    try {
-      assertTrue(decoded.refusal() instanceof RequestRefusal, "obs-fold in a trailer");
-    } finally {
-      decoded.release();
+  /** Chunk data must end in CRLF: anything else there (a longer chunk than its size, a bare LF) is refused. */
+  @ParameterizedTest(name = "after chunk data [{0}]")
+  @ValueSource(strings = {"XX\r\n", "X\r\n", "\n", "\r", "\rX\n", "0\r\n\r\n", " \r\n"})
+  void chunkDataNotFollowedByCrlfIsRefusedAndNothingAfterItIsDecoded(String delimiter) {
+    for (boolean byteByByte : new boolean[] {false, true}) {
+      DecodedRequests decoded = DecodedRequests.decode("POST /upload HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+          + "5\r\nhello" + delimiter + "0\r\n\r\nGET /smuggled HTTP/1.1\r\nHost: x\r\n\r\n", byteByByte);
+      try {
+        RequestRefusal refusal = assertInstanceOf(RequestRefusal.class, decoded.refusal(), "refused: " + delimiter);
+        assertEquals(400, refusal.status());
+        assertEquals(List.of("POST /upload"), decoded.requestLines(), "nothing decoded after the bad delimiter");
+      } finally {
+        decoded.release();
+      }
+    }
+  }
+
+  @ParameterizedTest(name = "trailer section [{0}]")
+  @ValueSource(strings = {"X-A: 1\r\n folded\r\n", "X-A 1\r\n", ": 1\r\n", "X-A : 1\r\n", "X-A: a\u0000b\r\n",
+      "X-A: 1\n", "X-A: 1\rX-B: 2\r\n", "X\u0001A: 1\r\n", "X-A: 1\r\n\n"})
+  void aMalformedTrailerIsRefusedAndNothingAfterItIsDecoded(String trailers) {
+    for (boolean byteByByte : new boolean[] {false, true}) {
+      DecodedRequests decoded = DecodedRequests.decode("POST /upload HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+          + "5\r\nhello\r\n0\r\n" + trailers + "\r\nGET /smuggled HTTP/1.1\r\nHost: x\r\n\r\n", byteByByte);
+      try {
+        RequestRefusal refusal = assertInstanceOf(RequestRefusal.class, decoded.refusal(), "refused: " + trailers);
+        assertEquals(400, refusal.status());
+        assertEquals(List.of("POST /upload"), decoded.requestLines(), "nothing decoded after the bad trailer");
+      } finally {
+        decoded.release();
+      }
     }
   }
 
@@ -172,6 +195,19 @@ class RequestDecoderTest {
       String target = decoded.firstRequest().uri();
       assertEquals("/caf\u00c3\u00a9#frag", target);
       assertEquals(11, target.getBytes(StandardCharsets.ISO_8859_1).length, "one char per byte on the wire");
+    } finally {
+      decoded.release();
+    }
+  }
+
+  @ParameterizedTest(name = "byte by byte: {0}")
+  @ValueSource(booleans = {false, true})
+  void aValidHeadOfExactlyTheLimitPasses(boolean byteByByte) {
+    String head = new Refused("at the limit", "GET / HTTP/1.1\r\n{pad}Host: x\r\n\r\n", 0).padded(DecodedRequests.MAX_HEADER);
+    assertEquals(DecodedRequests.MAX_HEADER, head.length());
+    DecodedRequests decoded = DecodedRequests.decode(head, byteByByte);
+    try {
+      assertTrue(decoded.accepted(), "refused: " + decoded.refusal());
     } finally {
       decoded.release();
     }

@@ -77,8 +77,8 @@ class StreamingIT {
     backend = CountingBackend.start().handler(this::serve);
     // the memory tests run keepgate as many users start it: java -jar, no JVM flags
     boolean asUsersStartIt = test.getTags().contains("no-jvm-flags");
-    gateway = GatewayProcess.start(GatewayHarness.config(backend.endpoint()),
-        asUsersStartIt ? new String[] {"-Dio.netty.leakDetection.level=disabled"} : GATEWAY_JVM);
+    gateway = asUsersStartIt ? GatewayProcess.startWithoutJvmFlags(GatewayHarness.config(backend.endpoint()))
+        : GatewayProcess.start(GatewayHarness.config(backend.endpoint()), GATEWAY_JVM);
   }
 
   @AfterEach

@@ -12,9 +12,11 @@ import io.vertx.core.json.JsonObject;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * The claim under test: keepgate frames messages exactly as they are on the wire. Chunk extensions
@@ -50,18 +52,31 @@ class WireFramingIT {
     }
   }
 
-  @ParameterizedTest(name = "chunk size [{0}]")
-  @ValueSource(strings = {"zz", "100000005", "5 6", "-5"})
-  void aBadChunkSizeAfterTheHeadWentUpstreamGets400AndTheUpstreamConnectionIsDiscarded(String size) throws Exception {
+  /** What follows a good first chunk: a bad chunk size, chunk data longer than its size, or a malformed trailer. */
+  static Stream<Arguments> brokenBodies() {
+    return Stream.of(
+        Arguments.of("chunk size zz", "zz\r\nhello\r\n0\r\n\r\n"),
+        Arguments.of("chunk size over 64 bits", "100000005\r\nhello\r\n0\r\n\r\n"),
+        Arguments.of("chunk size 5 6", "5 6\r\nhello\r\n0\r\n\r\n"),
+        Arguments.of("chunk size -5", "-5\r\nhello\r\n0\r\n\r\n"),
+        Arguments.of("chunk data not followed by CRLF", "5\r\nworldXX\r\n0\r\n\r\n"),
+        Arguments.of("trailer without a colon", "0\r\nX-Checksum 1\r\n\r\n"),
+        Arguments.of("folded trailer", "0\r\nX-Checksum: 1\r\n 2\r\n\r\n"));
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("brokenBodies")
+  void aBrokenChunkedBodyAfterTheHeadWentUpstreamGets400AndTheUpstreamConnectionIsDiscarded(String name, String rest)
+      throws Exception {
     try (CountingBackend backend = CountingBackend.start();
         GatewayHarness gateway = GatewayHarness.start(config(backend.endpoint()))) {
       backend.handler(request -> request.body().onSuccess(body -> request.response().end("ok")));
       try (RawClient client = new RawClient(gateway.port())) {
         client.send("POST /upload HTTP/1.1\r\nHost: test\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n");
         Await.equal("the head reached the backend", Duration.ofSeconds(5), 1, backend::requests);
-        client.send(size + "\r\nhello\r\n0\r\n\r\nGET /smuggled HTTP/1.1\r\nHost: test\r\n\r\n");
+        client.send(rest + "GET /smuggled HTTP/1.1\r\nHost: test\r\n\r\n");
         RawClient.Response response = client.readResponse();
-        assertEquals(400, response.status(), response.head());
+        assertEquals(400, response.status(), name + ": " + response.head());
         assertTrue(response.body().endsWith("\n") && !response.body().isBlank(), "a one-line reason: " + response.body());
         assertTrue(client.closedByServer(), "the client connection closes");
       }
@@ -69,7 +84,34 @@ class WireFramingIT {
       assertEquals(1.0, gateway.closed(backend.endpoint(), "client_aborted"));
       assertEquals(200, get(gateway, "/next").status());
       assertEquals(2, backend.accepted(), "the next request needed a new connection: the broken one was not pooled");
-      assertEquals(2, backend.requests(), "nothing after the bad chunk reached the backend");
+      assertEquals(2, backend.requests(), "nothing after the broken body reached the backend");
+    }
+  }
+
+  @Test
+  void aBrokenRequestBodyAfterTheResponseStartedCutsTheClientWithoutASecondResponse() throws Exception {
+    try (CountingBackend backend = CountingBackend.start();
+        GatewayHarness gateway = GatewayHarness.start(config(backend.endpoint()))) {
+      backend.handler(request -> {
+        if (request.path().equals("/upload")) {
+          request.response().setChunked(true).write("early"); // answers before reading the body, and goes on
+        } else {
+          request.response().end("ok");
+        }
+      });
+      try (RawClient client = new RawClient(gateway.port())) {
+        client.send("POST /upload HTTP/1.1\r\nHost: test\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n");
+        String head = client.readHead();
+        assertTrue(head.startsWith("HTTP/1.1 200"), head);
+        assertEquals("5\r\nearly\r\n", client.readBytes(10), "the response started: its head and a first chunk");
+        client.send("zz\r\nhello\r\n0\r\n\r\nGET /smuggled HTTP/1.1\r\nHost: test\r\n\r\n");
+        assertTrue(client.closedByServer(), "the connection is cut, with no last chunk and no 400 after the 200");
+      }
+      Await.equal("the upstream connection, mid-exchange, is closed", Duration.ofSeconds(5), 0, backend::open);
+      assertEquals(1.0, gateway.closed(backend.endpoint(), "client_aborted"));
+      assertEquals(200, get(gateway, "/next").status());
+      assertEquals(2, backend.accepted(), "the next request needed a new connection: the broken one was not pooled");
+      assertEquals(2, backend.requests(), "nothing after the broken body reached the backend");
     }
   }
 

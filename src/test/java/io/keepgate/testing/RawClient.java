@@ -77,6 +77,15 @@ public final class RawClient implements AutoCloseable {
     return new Response(head, body);
   }
 
+  /** Reads exactly {@code count} bytes; fails if the connection ends first. */
+  public String readBytes(int count) throws IOException {
+    byte[] bytes = in.readNBytes(count);
+    if (bytes.length < count) {
+      throw new IOException("connection closed after " + bytes.length + " of " + count + " bytes");
+    }
+    return new String(bytes, StandardCharsets.ISO_8859_1);
+  }
+
   /** Reads a head (up to and including the blank line). */
   public String readHead() throws IOException {
     return readHead(in);
