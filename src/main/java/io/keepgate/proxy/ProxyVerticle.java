@@ -3,6 +3,7 @@ package io.keepgate.proxy;
 import io.keepgate.config.ConfigException;
 import io.keepgate.config.ServerConfig;
 import io.keepgate.internal.Loop;
+import io.keepgate.internal.Ticker;
 import io.keepgate.metrics.AccessLog;
 import io.keepgate.metrics.GatewayMetrics;
 import io.keepgate.routing.RouteTable;
@@ -46,7 +47,7 @@ public final class ProxyVerticle extends VerticleBase {
     this.config = config;
     ProxyContext context = new ProxyContext(config, routes, ConnectionLimit.forThisProcess(config.maxConnections()),
         metrics, accessLog, boundTlsPort);
-    this.acceptGuard = new AcceptGuard(metrics);
+    this.acceptGuard = new AcceptGuard(metrics, Ticker.SYSTEM);
     this.metrics = metrics;
     this.proxyProtocol = config.proxyProtocol().enabled() ? new ProxyProtocol(config.proxyProtocol(), metrics) : null;
     if (config.tls().enabled()) {
