@@ -12,6 +12,7 @@ import io.keepgate.metrics.GatewayMetrics;
 import io.keepgate.internal.Loop;
 import io.keepgate.internal.LoopTimers;
 import io.keepgate.internal.Ticker;
+import io.keepgate.internal.UpstreamSockets;
 import io.keepgate.proxy.ProxyVerticle;
 import io.keepgate.routing.RouteTable;
 import io.keepgate.upstream.Upstream;
@@ -73,7 +74,8 @@ public final class Gateway {
     this.cluster = cluster;
     this.loops = startLoops(vertx);
     this.environment = new Upstreams.Environment(vertx, loops, cluster, metrics::endpointStats,
-        () -> metrics.retainEndpoints(endpointKeys(runtime.get().upstreams())), metrics::discoveryUpdate);
+        () -> metrics.retainEndpoints(endpointKeys(runtime.get().upstreams())), metrics::discoveryUpdate,
+        new UpstreamSockets());
   }
 
   /** Vert.x's event loops, in a stable order, each with its timers ticking. */
@@ -147,7 +149,8 @@ public final class Gateway {
 
     accessLog = new AccessLog(config.accessLog().enabled());
     metrics.bindAccessLog(accessLog);
-    proxy = new ProxyVerticle(config.server(), loops, () -> runtime.get().routes(), metrics, accessLog);
+    proxy = new ProxyVerticle(config.server(), loops, () -> runtime.get().routes(), metrics, accessLog,
+        environment.sockets());
     await(vertx.deployVerticle(proxy));
     proxyPort = proxy.port();
     if (configFile != null) {

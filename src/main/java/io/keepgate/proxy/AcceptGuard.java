@@ -1,5 +1,6 @@
 package io.keepgate.proxy;
 
+import io.keepgate.internal.Ticker;
 import io.keepgate.metrics.GatewayMetrics;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
@@ -21,19 +22,23 @@ import org.slf4j.LoggerFactory;
 final class AcceptGuard extends ChannelInboundHandlerAdapter {
   private static final Logger log = LoggerFactory.getLogger(AcceptGuard.class);
   static final long PAUSE_MILLIS = 100;
-  private static final long LOG_EVERY_NANOS = TimeUnit.SECONDS.toNanos(10);
+  static final long LOG_EVERY_NANOS = TimeUnit.SECONDS.toNanos(10);
 
   private final GatewayMetrics metrics;
-  private final AtomicLong lastLog = new AtomicLong(System.nanoTime() - LOG_EVERY_NANOS);
+  /** The log's clock; tests hand it the embedded loop's, so one virtual clock drives the log and the pause. */
+  private final Ticker ticker;
+  private final AtomicLong lastLog;
 
-  AcceptGuard(GatewayMetrics metrics) {
+  AcceptGuard(GatewayMetrics metrics, Ticker ticker) {
     this.metrics = metrics;
+    this.ticker = ticker;
+    this.lastLog = new AtomicLong(ticker.nanoTime() - LOG_EVERY_NANOS);
   }
 
   @Override
   public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
     metrics.acceptFailed();
-    long now = System.nanoTime();
+    long now = ticker.nanoTime();
     long last = lastLog.get();
     if (now - last >= LOG_EVERY_NANOS && lastLog.compareAndSet(last, now)) {
       log.warn("proxy listener {} could not accept a connection ({}); pausing accepts for {} ms; counted in "

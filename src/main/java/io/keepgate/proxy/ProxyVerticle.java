@@ -3,6 +3,8 @@ package io.keepgate.proxy;
 import io.keepgate.config.ConfigException;
 import io.keepgate.config.ServerConfig;
 import io.keepgate.internal.Loop;
+import io.keepgate.internal.Ticker;
+import io.keepgate.internal.UpstreamSockets;
 import io.keepgate.metrics.AccessLog;
 import io.keepgate.metrics.GatewayMetrics;
 import io.keepgate.routing.RouteTable;
@@ -40,13 +42,14 @@ public final class ProxyVerticle extends VerticleBase {
   /**
    * @param loops  the gateway's event loops, in index order
    * @param routes the routes of the running config, read per request
+   * @param upstreamSockets the upstream sockets, which share the file descriptors with client connections
    */
   public ProxyVerticle(ServerConfig config, List<Loop> loops, Supplier<RouteTable> routes, GatewayMetrics metrics,
-      AccessLog accessLog) throws ConfigException {
+      AccessLog accessLog, UpstreamSockets upstreamSockets) throws ConfigException {
     this.config = config;
-    ProxyContext context = new ProxyContext(config, routes, ConnectionLimit.forThisProcess(config.maxConnections()),
-        metrics, accessLog, boundTlsPort);
-    this.acceptGuard = new AcceptGuard(metrics);
+    ConnectionLimit limit = ConnectionLimit.forThisProcess(config.maxConnections(), upstreamSockets::open);
+    ProxyContext context = new ProxyContext(config, routes, limit, metrics, accessLog, boundTlsPort);
+    this.acceptGuard = new AcceptGuard(metrics, Ticker.SYSTEM);
     this.metrics = metrics;
     this.proxyProtocol = config.proxyProtocol().enabled() ? new ProxyProtocol(config.proxyProtocol(), metrics) : null;
     if (config.tls().enabled()) {

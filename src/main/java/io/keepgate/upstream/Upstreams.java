@@ -13,6 +13,7 @@ import io.keepgate.tls.UpstreamTls;
 import io.keepgate.health.EndpointHealth;
 import io.keepgate.health.HealthChecker;
 import io.keepgate.internal.Loop;
+import io.keepgate.internal.UpstreamSockets;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFactory;
 import io.netty.resolver.AddressResolverGroup;
@@ -43,12 +44,12 @@ public final class Upstreams {
 
   /**
    * What upstreams are built with: Vert.x (its transport, resolver and, for probes only, its HTTP
-   * client), the event loops, the cluster, and the counters of each (upstream, endpoint), which
-   * outlive a reload.
+   * client), the event loops, the cluster, the counters of each (upstream, endpoint), which
+   * outlive a reload, and the count of upstream sockets, which client admission reads.
    */
   public record Environment(Vertx vertx, List<Loop> loops, ClusterState cluster,
       BiFunction<String, String, EndpointStats> statsFor, Runnable endpointsChanged,
-      DiscoveryResults discoveryResults) {}
+      DiscoveryResults discoveryResults, UpstreamSockets sockets) {}
 
   /** Counts one result of an upstream's discovery: {@code changed}, {@code unchanged}, {@code empty} or {@code failed}. */
   @FunctionalInterface
@@ -105,7 +106,8 @@ public final class Upstreams {
 
   private static Upstream build(Environment environment, UpstreamConfig config, UpstreamTls tls) {
     VertxInternal vertx = (VertxInternal) environment.vertx();
-    ChannelFactory<? extends Channel> channels = vertx.transport().channelFactory(false);
+    // counted: client admission leaves descriptors for them (ConnectionLimit)
+    ChannelFactory<? extends Channel> channels = environment.sockets().counting(vertx.transport().channelFactory(false));
     AddressResolverGroup<InetSocketAddress> resolver = vertx.nameResolver().nettyAddressResolverGroup();
     boolean epoll = vertx.isNativeTransportEnabled();
     HttpClientAgent probes = vertx.createHttpClient(probeOptions(config));

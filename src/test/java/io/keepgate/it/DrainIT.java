@@ -10,14 +10,17 @@ import io.keepgate.testing.GatewayHarness;
 import io.keepgate.testing.GatewayProcess;
 import io.keepgate.testing.KeepAliveClients;
 import io.keepgate.testing.RawClient;
+import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
 import java.net.ConnectException;
 import java.net.InetSocketAddress;
 import java.net.Socket;
+import java.net.SocketTimeoutException;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -25,12 +28,15 @@ import org.junit.jupiter.api.Test;
  * readiness to 503, stops accepting connections, lets the requests in flight finish within
  * {@code server.drainTimeoutMs}, and exits 0; a request that outlasts the drain timeout does not
  * keep the process alive beyond it; busy keep-alive clients lose no request through it (each
- * response completed during the drain carries {@code Connection: close}). The gateway runs as a
- * child process from the packaged jar.
+ * response completed during the drain carries {@code Connection: close}); a keep-alive connection
+ * idle for longer than the drain grace is closed at once, not when the drain ends. The gateway
+ * runs as a child process from the packaged jar.
  */
 class DrainIT {
   private static final int SLOW_BODY_BYTES = 100_000;
   private static final String SLOW_BODY = "s".repeat(SLOW_BODY_BYTES);
+  /** ProxyLoop.DRAIN_GRACE: a connection idle for less when the drain begins gets this long for its next request. */
+  private static final Duration DRAIN_GRACE = Duration.ofSeconds(1);
 
   /** A backend whose /slow answers after {@code delayMillis}; {@code answered} turns true as it does. */
   private static CountingBackend slowBackend(long delayMillis, AtomicBoolean answered) throws Exception {
@@ -151,6 +157,60 @@ class DrainIT {
           answered += client.answered();
         }
         assertEquals(backend.requests(), answered, "the backend answered exactly what the clients received");
+      }
+    }
+  }
+
+  @Test
+  void aKeepAliveConnectionIdleLongerThanTheGraceIsClosedAtOnceWhileASlowRequestKeepsTheDrainOpen()
+      throws Exception {
+    AtomicReference<HttpServerRequest> held = new AtomicReference<>();
+    try (CountingBackend backend = CountingBackend.start()) {
+      backend.handler(request -> {
+        if (request.path().equals("/slow")) {
+          held.set(request); // answered when the test says so: the drain stays open until then
+        } else {
+          request.response().end("ok");
+        }
+      });
+      JsonObject config = config(backend, 30_000);
+      config.getJsonObject("server").put("idleTimeoutMs", 60_000); // only the drain may close the idle one
+      try (GatewayProcess gateway = GatewayProcess.start(config);
+          RawClient idle = new RawClient(gateway.proxyPort());
+          RawClient slow = new RawClient(gateway.proxyPort())) {
+        idle.send("GET /first HTTP/1.1\r\nHost: test\r\n\r\n");
+        RawClient.Response first = idle.readResponse();
+        assertEquals(200, first.status(), first.head());
+        assertEquals(null, first.header("Connection"), "kept alive before the drain");
+        long idleSince = System.nanoTime();
+
+        slow.timeout(20_000);
+        slow.send("GET /slow HTTP/1.1\r\nHost: test\r\n\r\n");
+        Await.until("the slow request reached the backend", Duration.ofSeconds(10), () -> held.get() != null);
+        // the behaviour is about time: a connection idle for less than the grace would get it
+        Duration idleFor = DRAIN_GRACE.plusMillis(500);
+        Await.until("the first connection idle for " + idleFor.toMillis() + " ms", Duration.ofSeconds(10),
+            () -> System.nanoTime() - idleSince > idleFor.toNanos());
+
+        gateway.signal(GatewayProcess.Signal.TERM);
+        idle.timeout(5000); // the bound: at once, not at the end of the drain (30 s, or the slow answer)
+        String received;
+        try {
+          received = idle.readToEnd();
+        } catch (SocketTimeoutException e) {
+          throw new AssertionError("the idle connection was still open 5 s after SIGTERM\n" + gateway.output());
+        }
+        assertEquals("", received, "the idle connection is closed with no byte of a response");
+        assertTrue(gateway.isAlive(), "closed by the drain, which the slow request still holds open\n"
+            + gateway.output());
+
+        held.get().response().end("slow");
+        RawClient.Response answer = slow.readResponse();
+        assertEquals(200, answer.status(), answer.head());
+        assertEquals("slow", answer.body());
+        assertEquals("close", answer.header("Connection"), "a response completed during the drain says it is the last");
+        assertEquals(0, gateway.waitFor(Duration.ofSeconds(15)), gateway.output());
+        assertEquals(2, backend.requests(), "nothing else reached the backend");
       }
     }
   }

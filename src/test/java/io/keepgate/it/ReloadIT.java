@@ -26,7 +26,8 @@ import org.junit.jupiter.api.io.TempDir;
  * Kubernetes ConfigMap update does) is applied without dropping an in-flight request; upstreams
  * whose settings did not change keep their pooled connections (counted at the backend); changed
  * upstreams drain their old pool; an invalid config is rejected with path-named problems and
- * counted, and the old config keeps serving.
+ * counted, and the old config keeps serving; a file that cannot be read is counted apart, as
+ * unreadable, never as rejected.
  */
 class ReloadIT {
 
@@ -180,6 +181,53 @@ class ReloadIT {
         assertEquals(1, a.accepted(), "and keeps its pooled connection");
       }
     }
+  }
+
+  @Test
+  void aConfigFileThatCannotBeReadIsNotTakenForAnInvalidOneAndTheOldConfigKeepsServing(@TempDir Path dir)
+      throws Exception {
+    try (CountingBackend a = CountingBackend.start(); CountingBackend b = CountingBackend.start()) {
+      Path file = dir.resolve("keepgate.json");
+      JsonObject config = twoUpstreams(a, b);
+      write(file, config);
+      try (GatewayHarness gateway = GatewayHarness.startWatching(file)) {
+        assertEquals(200, get(gateway, "/x").status());
+        // CI runs as root, where chmod 000 does not stop a read: a directory in the file's place
+        // does (EISDIR), and so does a dangling symlink (a ConfigMap swap caught half done)
+        Files.delete(file);
+        Files.createDirectory(file);
+        assertUnreadable(gateway, "a directory");
+        Files.delete(file);
+        Files.createSymbolicLink(file, dir.resolve("gone.json"));
+        assertUnreadable(gateway, "a dangling symlink");
+
+        assertEquals(0.0, gateway.metric("keepgate_config_reloads_total", "result=\"rejected\""),
+            "an unreadable file is never counted as an invalid config");
+        assertEquals("1", version(gateway), "the old config keeps serving");
+        assertEquals(200, get(gateway, "/x").status());
+        assertEquals(200, get(gateway, "/other/x").status());
+        assertEquals(1, a.accepted(), "and keeps its pooled connection");
+
+        write(file, config); // readable again, with the content it had
+        HttpResponse<String> reload = gateway.adminPost("/admin/reload");
+        assertEquals(200, reload.statusCode(), reload.body());
+        assertEquals("unchanged", new JsonObject(reload.body()).getString("result"));
+        assertEquals(0.0, gateway.metric("keepgate_config_reloads_total", "result=\"rejected\""));
+      }
+    }
+  }
+
+  /** POST /admin/reload answers 503 unreadable, and the unreadable count goes up. */
+  private static void assertUnreadable(GatewayHarness gateway, String what) throws Exception {
+    double before = gateway.metric("keepgate_config_reloads_total", "result=\"unreadable\"");
+    HttpResponse<String> reload = gateway.adminPost("/admin/reload");
+    assertEquals(503, reload.statusCode(), what + ": " + reload.body());
+    JsonObject outcome = new JsonObject(reload.body());
+    assertEquals("unreadable", outcome.getString("result"), what);
+    assertEquals(1, outcome.getInteger("version"), what);
+    assertEquals(1, outcome.getJsonArray("problems").size(), what + ": the I/O error is named: " + outcome);
+    assertTrue(gateway.metric("keepgate_config_reloads_total", "result=\"unreadable\"") >= before + 1,
+        what + ": counted as unreadable");
   }
 
   @Test

@@ -11,6 +11,7 @@ import io.keepgate.testing.GatewayProcess;
 import io.keepgate.testing.RawClient;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
@@ -20,6 +21,8 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -28,13 +31,16 @@ import org.junit.jupiter.api.Test;
  * one read each, lose their exchange after {@code server.sendTimeoutMs}, and never take the heap,
  * the admin listener or other clients down; connections beyond {@code server.maxConnections} or
  * the file descriptors' share get a fast 503; a flood of connections under a small file limit
- * leaves the admin listener answering. Each gateway runs as a child process with a small heap;
+ * leaves the admin listener answering, and so do busy clients, whose upstream connections count
+ * against that share. Each gateway runs as a child process with a small heap;
  * the assertions are on memory and reachability, not timings.
  */
 class ResourceLimitsIT {
   private static final long MIB = 1L << 20;
   private static final long BIG = 50 * MIB;
   private static final Buffer CHUNK = Buffer.buffer(new byte[64 * 1024]);
+  /** ConnectionLimit's reserve under a 512-descriptor limit: max(64, 512 / 8). */
+  private static final int RESERVED_FDS = 64;
 
   private static CountingBackend backend() throws Exception {
     // A fixed, small socket send buffer at the backend: left to autotuning, a thousand stalled
@@ -187,6 +193,56 @@ class ResourceLimitsIT {
         assertTrue(acceptTraces <= 3, "accept failures are logged at a bounded rate: " + acceptTraces + " lines");
       }
     }
+  }
+
+  @Test
+  void busyClientsUnderASmallFileLimitLeaveDescriptorsForTheirUpstreamConnectionsAndTheAdminListener()
+      throws Exception {
+    int openFiles = 512;
+    Queue<HttpServerRequest> held = new ConcurrentLinkedQueue<>();
+    try (CountingBackend backend = CountingBackend.start()) {
+      backend.handler(held::add); // every request stays in flight, holding its upstream connection
+      JsonObject config = GatewayHarness.config(backend.endpoint());
+      GatewayHarness.pool(config).put("maxConnectionsPerEndpoint", openFiles); // the pool never limits first
+      try (GatewayProcess gateway = GatewayProcess.startWithOpenFileLimit(config, openFiles)) {
+        List<RawClient> clients = new ArrayList<>();
+        try {
+          // one busy client at a time, until the gateway refuses one: each holds a client and an upstream socket
+          while (refusedForDescriptors(gateway) == 0) {
+            assertTrue(clients.size() < openFiles, "never refused");
+            RawClient client = new RawClient(gateway.proxyPort());
+            clients.add(client);
+            client.send("GET /slow HTTP/1.1\r\nHost: test\r\n\r\n");
+            int admitted = clients.size();
+            Await.until("client " + admitted + ": its request reached the backend, or it was refused",
+                Duration.ofSeconds(10), () -> backend.requests() >= admitted || refusedForDescriptors(gateway) > 0);
+          }
+          int busy = backend.requests();
+          assertEquals(clients.size() - 1, busy, "every client but the refused one reached the backend");
+          // what the process held at start (jars, event loops, listeners) is not known here: the bound is the reserve
+          assertTrue(2 * busy <= openFiles - RESERVED_FDS + 1, busy + " busy clients hold two descriptors each "
+              + "(client and upstream): with those they leave the reserve of " + RESERVED_FDS);
+          assertEquals(0.0, gateway.metric("keepgate_upstream_connect_failures_total"),
+              "no upstream connect ran out of descriptors");
+          for (int i = 0; i < 5; i++) {
+            assertEquals(200, gateway.admin("/health/live").statusCode(), "liveness answers");
+          }
+
+          backend.vertx().runOnContext(v -> held.forEach(request -> request.response().end("ok")));
+          for (RawClient client : clients.subList(0, busy)) {
+            assertEquals(200, client.readResponse().status(), "every admitted request is answered");
+          }
+        } finally {
+          for (RawClient client : clients) {
+            client.close();
+          }
+        }
+      }
+    }
+  }
+
+  private static double refusedForDescriptors(GatewayProcess gateway) {
+    return gateway.metric("keepgate_client_connections_refused_total", "reason=\"file_descriptors\"");
   }
 
   private static RawClient.Response get(int port, String path) throws IOException {

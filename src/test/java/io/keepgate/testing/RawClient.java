@@ -147,6 +147,14 @@ public final class RawClient implements AutoCloseable {
     }
   }
 
+  /**
+   * Reads until the server closes (EOF) and returns every byte that came before it; a socket
+   * timeout first fails with {@link SocketTimeoutException}.
+   */
+  public String readToEnd() throws IOException {
+    return new String(in.readAllBytes(), StandardCharsets.ISO_8859_1);
+  }
+
   public RawClient timeout(int millis) throws IOException {
     socket.setSoTimeout(millis);
     return this;
