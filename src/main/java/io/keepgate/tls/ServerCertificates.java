@@ -1,9 +1,11 @@
 package io.keepgate.tls;
 
 import io.keepgate.config.ConfigException;
+import io.keepgate.config.ServerConfig;
 import io.keepgate.config.TlsConfig;
 import io.keepgate.metrics.GatewayMetrics;
 import io.netty.handler.ssl.ApplicationProtocolConfig;
+import io.netty.handler.ssl.ApplicationProtocolNames;
 import io.netty.handler.ssl.OpenSsl;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
@@ -54,23 +56,27 @@ public final class ServerCertificates {
     this.applicationProtocols = List.copyOf(applicationProtocols);
   }
 
-  /** BoringSSL (netty-tcnative) when it loads on this platform, else the JDK's provider; logged once. */
+  /** BoringSSL (netty-tcnative) when it loads on this platform, else the JDK's provider. */
   public static SslProvider preferredProvider() {
     return PreferredProvider.PROVIDER;
   }
 
-  /** Decided (and logged) on first use. */
-  private static final class PreferredProvider {
-    static final SslProvider PROVIDER = choose();
+  /** Which engine {@link #preferredProvider} is, for the start-up log: {@code BoringSSL through netty-tcnative}. */
+  public static String engine() {
+    return preferredProvider() == SslProvider.OPENSSL ? OpenSsl.versionString() + " through netty-tcnative"
+        : "the JDK's provider (" + OpenSsl.unavailabilityCause() + ")";
+  }
 
-    private static SslProvider choose() {
-      if (OpenSsl.isAvailable()) {
-        log.info("TLS: {} through netty-tcnative", OpenSsl.versionString());
-        return SslProvider.OPENSSL;
-      }
-      log.info("TLS: the JDK's provider ({})", String.valueOf(OpenSsl.unavailabilityCause()));
-      return SslProvider.JDK;
-    }
+  /** Decided on first use; not logged here, so that {@code --validate} prints only problems. */
+  private static final class PreferredProvider {
+    static final SslProvider PROVIDER = OpenSsl.isAvailable() ? SslProvider.OPENSSL : SslProvider.JDK;
+  }
+
+  /** Reads the listener's certificates as it serves them: the preferred engine, ALPN as {@code server.http2} says. */
+  public static ServerCertificates read(ServerConfig server) throws ConfigException {
+    return read(server.tls(), preferredProvider(), server.http2().enabled()
+        ? List.of(ApplicationProtocolNames.HTTP_2, ApplicationProtocolNames.HTTP_1_1)
+        : List.of(ApplicationProtocolNames.HTTP_1_1));
   }
 
   /**
