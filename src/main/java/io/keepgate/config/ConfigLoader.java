@@ -359,7 +359,7 @@ public final class ConfigLoader {
     }
     Duration slowStart = r.duration("slowStartMs", UpstreamConfig.DEFAULT_SLOW_START, false);
     return new UpstreamConfig(name, endpoints, loadBalancer, pool, tcpKeepAlive, responseTimeout, perTryTimeout,
-        readHealthCheck(r.object("healthCheck")), readUpstreamTls(r.object("tls")), discovery, slowStart);
+        readHealthCheck(r.object("healthCheck")), readUpstreamTls(r.object("tls"), discovery), discovery, slowStart);
   }
 
   /** One discovery source: {@code dns} or {@code kubernetes}. */
@@ -423,12 +423,16 @@ public final class ConfigLoader {
     return new KubernetesDiscoveryConfig(service == null ? "" : service, namespace, portName, portNumber, apiServer);
   }
 
-  private static UpstreamTlsConfig readUpstreamTls(Reader r) {
+  /** {@code upstreams[].tls}; with DNS discovery the name looked up is the default serverName, as endpoints are its addresses. */
+  private static UpstreamTlsConfig readUpstreamTls(Reader r, DiscoveryConfig discovery) {
     r.checkKeys("enabled", "serverName", "caFile", "verify", "certFile", "keyFile");
     boolean enabled = r.bool("enabled", false);
     String serverName = r.string("serverName", "");
     if (!serverName.isEmpty() && !serverName.matches("[A-Za-z0-9.*-]+|[0-9A-Fa-f:.]+")) {
       r.problem("serverName", show(serverName) + " (expected: a host name or IP address)");
+    }
+    if (enabled && serverName.isEmpty() && discovery instanceof DnsDiscoveryConfig dns && !dns.name().isEmpty()) {
+      serverName = dns.name().endsWith(".") ? dns.name().substring(0, dns.name().length() - 1) : dns.name(); // SNI has no root dot
     }
     Path caFile = optionalFile(r, "caFile");
     boolean verify = r.bool("verify", true);

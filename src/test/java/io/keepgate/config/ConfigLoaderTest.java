@@ -615,6 +615,18 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void aDnsDiscoveredTlsUpstreamVerifiesTheNameLookedUpUnlessServerNameIsSet() {
+    String discovered = "{'upstreams':[{'name':'api','discovery':{'dns':{'name':'api.default.svc.cluster.local.','port':443}},"
+        + "'tls':%s}]}";
+    assertEquals("api.default.svc.cluster.local", valid(json(discovered.formatted("{'enabled':true}")))
+        .upstreams().get(0).tls().serverName(), "the endpoints are addresses: the name is what a certificate names");
+    assertEquals("api.example.com", valid(json(discovered.formatted("{'enabled':true,'serverName':'api.example.com'}")))
+        .upstreams().get(0).tls().serverName());
+    assertEquals("", valid(withUpstream("'tls':{'enabled':true}")).upstreams().get(0).tls().serverName(),
+        "static endpoints: each endpoint's own host");
+  }
+
+  @Test
   void upstreamTlsFilesMustBeReadableAndAClientCertificateComesWithItsKey() {
     assertProblems(withUpstream("'tls':{'enabled':true,'caFile':'/nonexistent/ca.pem','certFile':'/nonexistent/c.pem',"
             + "'serverName':'bad name'}"),
