@@ -15,6 +15,7 @@ import io.keepgate.internal.Ticker;
 import io.keepgate.internal.UpstreamSockets;
 import io.keepgate.proxy.ProxyVerticle;
 import io.keepgate.routing.RouteTable;
+import io.keepgate.tls.ServerCertificates;
 import io.keepgate.upstream.Upstream;
 import io.keepgate.upstream.UpstreamEndpoint;
 import io.keepgate.upstream.Upstreams;
@@ -140,6 +141,9 @@ public final class Gateway {
   }
 
   private void deploy(GatewayConfig config, Path configFile) throws Exception {
+    if (config.server().tls().enabled() || config.upstreams().stream().anyMatch(u -> u.tls().enabled())) {
+      log.info("TLS: {}", ServerCertificates.engine());
+    }
     Upstreams upstreams = Upstreams.create(environment, config.upstreams());
     runtime.set(new GatewayRuntime(config, upstreams, RouteTable.create(config.routes(), upstreams), 1));
     metrics.upstreams(upstreams.all());

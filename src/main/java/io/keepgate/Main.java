@@ -5,6 +5,7 @@ import io.keepgate.config.ConfigLoader;
 import io.keepgate.config.GatewayConfig;
 import io.keepgate.config.UpstreamConfig;
 import io.keepgate.demo.DemoBackends;
+import io.keepgate.tls.TlsFiles;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -19,7 +20,9 @@ import sun.misc.Signal;
  * </pre>
  *
  * Exit codes: 0 after a clean stop or a valid {@code --validate}; 2 for an invalid config or bad
- * arguments (one line per problem on stderr); 1 when the gateway cannot start (e.g. a port in use).
+ * arguments (one line per problem on stderr), TLS files included: every certificate and key is
+ * parsed and paired, with {@code --validate} as before a start; 1 when the gateway cannot start
+ * (e.g. a port in use).
  */
 public final class Main {
   static final String DEFAULT_CONFIG = "config/keepgate.json";
@@ -40,6 +43,7 @@ public final class Main {
     GatewayConfig config;
     try {
       config = ConfigLoader.load(Path.of(arguments.configPath));
+      TlsFiles.check(config); // parsed and paired, every problem at once, before anything starts
     } catch (ConfigException e) {
       e.problems().forEach(System.err::println);
       System.exit(EXIT_INVALID);
@@ -61,6 +65,9 @@ public final class Main {
         demo.close();
       }
       System.exit(0);
+    } catch (ConfigException e) {
+      e.problems().forEach(System.err::println); // a TLS file that changed since it was checked
+      System.exit(EXIT_INVALID);
     } catch (Exception e) {
       System.err.println("keepgate failed to start: " + e);
       System.exit(EXIT_START_FAILED);

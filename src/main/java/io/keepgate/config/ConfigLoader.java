@@ -254,7 +254,7 @@ public final class ConfigLoader {
   private static final Set<String> TLS_PROTOCOLS = Set.of("TLSv1.3", "TLSv1.2");
 
   private static TlsConfig readTls(Reader r) {
-    r.checkKeys("enabled", "port", "certificates", "protocols", "redirectCleartext");
+    r.checkKeys("enabled", "port", "certificates", "protocols", "ciphers", "redirectCleartext");
     boolean enabled = r.bool("enabled", false);
     int port = r.integer("port", TlsConfig.DEFAULT_PORT, 0, 65535);
     List<TlsConfig.CertificateFiles> certificates = new ArrayList<>();
@@ -282,11 +282,34 @@ public final class ConfigLoader {
     if (items != null && items.isEmpty()) {
       r.problem("protocols", "[] (expected: TLSv1.3, TLSv1.2 or both)");
     }
+    List<String> ciphers = readCiphers(r, protocols);
     boolean redirect = r.bool("redirectCleartext", false);
     if (redirect && !enabled) {
       r.problem("redirectCleartext", "true (expected: false unless server.tls.enabled: there is no TLS listener to redirect to)");
     }
-    return new TlsConfig(enabled, port, certificates, protocols, redirect);
+    return new TlsConfig(enabled, port, certificates, protocols, ciphers, redirect);
+  }
+
+  /** {@code server.tls.ciphers}: TLS 1.2 suites from keepgate's modern list only, at least one while TLS 1.2 is offered. */
+  private static List<String> readCiphers(Reader r, List<String> protocols) {
+    List<Item> items = r.strings("ciphers", false);
+    if (items == null) {
+      return TlsConfig.DEFAULT_CIPHERS;
+    }
+    List<String> ciphers = new ArrayList<>();
+    for (Item item : items) {
+      if (TlsConfig.DEFAULT_CIPHERS.contains(item.value())) {
+        ciphers.add(item.value());
+      } else if (TlsConfig.TLS13_CIPHERS.contains(item.value())) {
+        r.report(item.path(), show(item.value()) + " (expected: a TLS 1.2 suite; the TLS 1.3 suites are always offered)");
+      } else {
+        r.report(item.path(), show(item.value()) + " (expected: one of " + String.join(", ", TlsConfig.DEFAULT_CIPHERS) + ")");
+      }
+    }
+    if (items.isEmpty() && protocols.contains("TLSv1.2")) {
+      r.problem("ciphers", "[] (expected: at least one suite while protocols offers TLSv1.2)");
+    }
+    return ciphers;
   }
 
   /** A file that must exist and be readable; reported under its key otherwise. */
@@ -336,7 +359,7 @@ public final class ConfigLoader {
     }
     Duration slowStart = r.duration("slowStartMs", UpstreamConfig.DEFAULT_SLOW_START, false);
     UpstreamProtocol protocol = readProtocol(r);
-    UpstreamTlsConfig tls = readUpstreamTls(r.object("tls"));
+    UpstreamTlsConfig tls = readUpstreamTls(r.object("tls"), discovery);
     if (protocol == UpstreamProtocol.H2 && !tls.enabled()) {
       tls = tls.withEnabled(); // h2 is HTTP/2 over TLS: ALPN picks it
     } else if (protocol == UpstreamProtocol.H2C && tls.enabled()) {
@@ -430,12 +453,16 @@ public final class ConfigLoader {
     return new KubernetesDiscoveryConfig(service == null ? "" : service, namespace, portName, portNumber, apiServer);
   }
 
-  private static UpstreamTlsConfig readUpstreamTls(Reader r) {
+  /** {@code upstreams[].tls}; with DNS discovery the name looked up is the default serverName, as endpoints are its addresses. */
+  private static UpstreamTlsConfig readUpstreamTls(Reader r, DiscoveryConfig discovery) {
     r.checkKeys("enabled", "serverName", "caFile", "verify", "certFile", "keyFile");
     boolean enabled = r.bool("enabled", false);
     String serverName = r.string("serverName", "");
     if (!serverName.isEmpty() && !serverName.matches("[A-Za-z0-9.*-]+|[0-9A-Fa-f:.]+")) {
       r.problem("serverName", show(serverName) + " (expected: a host name or IP address)");
+    }
+    if (enabled && serverName.isEmpty() && discovery instanceof DnsDiscoveryConfig dns && !dns.name().isEmpty()) {
+      serverName = dns.name().endsWith(".") ? dns.name().substring(0, dns.name().length() - 1) : dns.name(); // SNI has no root dot
     }
     Path caFile = optionalFile(r, "caFile");
     boolean verify = r.bool("verify", true);
@@ -784,6 +811,7 @@ public final class ConfigLoader {
         .put("certificates", new JsonArray(t.certificates().stream().map(c -> (Object) new JsonObject()
             .put("certFile", c.certFile().toString()).put("keyFile", c.keyFile().toString())).toList()))
         .put("protocols", new JsonArray(List.copyOf(t.protocols())))
+        .put("ciphers", new JsonArray(List.copyOf(t.ciphers())))
         .put("redirectCleartext", t.redirectCleartext());
   }
 

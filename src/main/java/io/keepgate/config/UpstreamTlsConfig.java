@@ -7,7 +7,9 @@ import java.nio.file.Path;
  *
  * @param enabled    speak TLS to every endpoint of the upstream
  * @param serverName the name sent as SNI and verified against the endpoint's certificate; empty =
- *                   the endpoint's host (an IP address is verified against the certificate's IP SANs)
+ *                   the endpoint's host (an IP address is verified against the certificate's IP SANs);
+ *                   with DNS discovery the loader sets it to the name looked up, as the endpoints
+ *                   are that name's addresses
  * @param caFile     PEM bundle of the CAs to trust; {@code null} = the JDK's trust store
  * @param verify     verify the endpoint's certificate chain and name; off only for tests and
  *                   self-signed lab backends

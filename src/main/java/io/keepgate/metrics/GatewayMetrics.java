@@ -52,7 +52,10 @@ public final class GatewayMetrics {
   private final MultiGauge upstreamEndpoints;
   private final AtomicInteger configVersion = new AtomicInteger(1);
   private final LongAdder clientConnections = new LongAdder();
-  private final Map<String, Instant> certificateExpiries = new ConcurrentHashMap<>();
+  private final Map<ServedCertificate, Instant> certificateExpiries = new ConcurrentHashMap<>();
+
+  /** A serving certificate, as its expiry gauge is labelled: its first SAN DNS name and its {@code certFile}. */
+  public record ServedCertificate(String name, String file) {}
 
   public GatewayMetrics(MeterRegistry registry) {
     this.registry = registry;
@@ -110,20 +113,26 @@ public final class GatewayMetrics {
     Counter.builder(TLS_CERTIFICATE_RELOADS).tag(TAG_RESULT, result).register(registry).increment();
   }
 
-  /** The certificates serving now, by name, with their expiry: a gauge each; gauges of replaced names go. */
-  public synchronized void tlsCertificates(Map<String, Instant> next) {
-    certificateExpiries.keySet().removeIf(name -> {
-      if (next.containsKey(name)) {
+  /** A client handshake's SNI name got a certificate that covers it ({@code matched}), or the default ({@code unknown}, {@code none}). */
+  public void tlsSni(String result) {
+    Counter.builder(TLS_SNI).tag(TAG_RESULT, result).register(registry).increment();
+  }
+
+  /** The certificates serving now, with their expiry: a gauge each; gauges of replaced ones go. */
+  public synchronized void tlsCertificates(Map<ServedCertificate, Instant> next) {
+    certificateExpiries.keySet().removeIf(served -> {
+      if (next.containsKey(served)) {
         return false;
       }
-      registry.find(TLS_CERTIFICATE_EXPIRY).tag("name", name).meters().forEach(registry::remove);
+      registry.find(TLS_CERTIFICATE_EXPIRY).tag("name", served.name()).tag("file", served.file()).meters()
+          .forEach(registry::remove);
       return true;
     });
-    next.forEach((name, notAfter) -> {
-      if (certificateExpiries.put(name, notAfter) == null) {
+    next.forEach((served, notAfter) -> {
+      if (certificateExpiries.put(served, notAfter) == null) {
         Gauge.builder(TLS_CERTIFICATE_EXPIRY, certificateExpiries,
-                m -> m.containsKey(name) ? Duration.between(Instant.now(), m.get(name)).toSeconds() : Double.NaN)
-            .tag("name", name).baseUnit("seconds").register(registry);
+                m -> m.containsKey(served) ? Duration.between(Instant.now(), m.get(served)).toSeconds() : Double.NaN)
+            .tag("name", served.name()).tag("file", served.file()).baseUnit("seconds").register(registry);
       }
     });
   }

@@ -35,11 +35,21 @@ public final class MetricNames {
   public static final String CLIENT_SEND_TIMEOUTS = "keepgate.client.send.timeouts";
   /** Counter {@code keepgate_tls_handshakes_total{side="client",result}}: TLS handshakes by result (success, timeout, bad_record, no_shared_protocol_or_cipher, failed). */
   public static final String TLS_HANDSHAKES = "keepgate.tls.handshakes";
+  /**
+   * Counter {@code keepgate_tls_sni_total{result="matched|unknown|none"}}: client handshakes by what
+   * their SNI name got: a certificate that covers it, or the default certificate for a name no
+   * certificate covers ({@code unknown}) or for no name at all ({@code none}).
+   */
+  public static final String TLS_SNI = "keepgate.tls.sni";
   /** Counter {@code keepgate_upstream_tls_handshakes_total{upstream,endpoint}}: TLS handshakes with the endpoint (one per new connection). */
   public static final String UPSTREAM_TLS_HANDSHAKES = "keepgate.upstream.tls.handshakes";
   /** Counter {@code keepgate_upstream_tls_handshake_seconds_total{upstream,endpoint}}: time spent in them. */
   public static final String UPSTREAM_TLS_HANDSHAKE_SECONDS = "keepgate.upstream.tls.handshake.seconds";
-  /** Gauge {@code keepgate_tls_certificate_expiry_seconds{name}}: seconds until a serving certificate expires (negative: expired). */
+  /**
+   * Gauge {@code keepgate_tls_certificate_expiry_seconds{name,file}}: seconds until a serving
+   * certificate expires (negative: expired); {@code name} is its first SAN DNS name, {@code file}
+   * its {@code certFile}, so that two certificates for one name show apart.
+   */
   public static final String TLS_CERTIFICATE_EXPIRY = "keepgate.tls.certificate.expiry";
   /** Counter {@code keepgate_tls_certificate_reloads_total{result="applied|rejected"}}: certificate files that changed. */
   public static final String TLS_CERTIFICATE_RELOADS = "keepgate.tls.certificate.reloads";

@@ -10,7 +10,6 @@ import io.keepgate.metrics.GatewayMetrics;
 import io.keepgate.routing.RouteTable;
 import io.keepgate.tls.CertificateWatcher;
 import io.keepgate.tls.ServerCertificates;
-import io.netty.handler.ssl.ApplicationProtocolNames;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.internal.VertxInternal;
@@ -53,9 +52,7 @@ public final class ProxyVerticle extends VerticleBase {
     this.metrics = metrics;
     this.proxyProtocol = config.proxyProtocol().enabled() ? new ProxyProtocol(config.proxyProtocol(), metrics) : null;
     if (config.tls().enabled()) {
-      certificates = ServerCertificates.read(config.tls(), ServerCertificates.preferredProvider(),
-          config.http2().enabled() ? List.of(ApplicationProtocolNames.HTTP_2, ApplicationProtocolNames.HTTP_1_1)
-              : List.of(ApplicationProtocolNames.HTTP_1_1));
+      certificates = ServerCertificates.read(config);
       tls = new TlsTermination(certificates, config.headerReadTimeout(), metrics);
     } else {
       certificates = null;

@@ -21,21 +21,23 @@ import javax.net.ssl.SSLException;
 /**
  * The TLS listener's first handlers: SNI picks the certificate from the set serving now (swapped
  * by {@link #use} when the files change), the handshake must finish within the header-read
- * timeout, and every handshake is counted by result. A client that fails its handshake is closed
- * before any HTTP is decoded, so nothing it sent reaches a backend.
+ * timeout, and every handshake is counted by result, with what its SNI name got (a certificate
+ * that covers it, or the default for an unknown name or none). A client that fails its handshake
+ * is closed before any HTTP is decoded, so nothing it sent reaches a backend.
  *
  * <p>Threading: the certificate set is a volatile reference, swapped by the certificate watcher's
- * thread and read on the event loops; {@link #newHandlers} runs on any event loop.
+ * thread and read on the event loops; {@link #newHandlers} runs on any event loop, and the
+ * handlers it returns belong to one connection.
  */
 final class TlsTermination {
   private final long handshakeTimeoutMillis;
-  private final HandshakeCounter counter;
+  private final GatewayMetrics metrics;
   private volatile ServerCertificates certificates;
 
   TlsTermination(ServerCertificates certificates, Duration handshakeTimeout, GatewayMetrics metrics) {
     this.certificates = certificates;
     this.handshakeTimeoutMillis = handshakeTimeout.toMillis();
-    this.counter = new HandshakeCounter(metrics);
+    this.metrics = metrics;
   }
 
   /** New handshakes use {@code next}; established connections keep their certificate. */
@@ -45,7 +47,9 @@ final class TlsTermination {
 
   /** The handlers that go first in a TLS client connection's pipeline. */
   ChannelHandler[] newHandlers() {
-    SniHandler sni = new SniHandler(serverName -> certificates.contextFor(serverName), handshakeTimeoutMillis) {
+    HandshakeCounter counter = new HandshakeCounter(metrics);
+    SniHandler sni = new SniHandler((String serverName) -> counter.chosen(serverName, certificates.choose(serverName)),
+        handshakeTimeoutMillis) {
       @Override
       protected SslHandler newSslHandler(SslContext context, ByteBufAllocator allocator) {
         SslHandler handler = super.newSslHandler(context, allocator);
@@ -56,13 +60,23 @@ final class TlsTermination {
     return new ChannelHandler[] {sni, counter};
   }
 
-  /** Counts every handshake by result, and closes a failed one without logging its stack trace. */
-  @ChannelHandler.Sharable
+  /**
+   * Counts one connection's handshake by result, and the certificate its SNI name got; closes a
+   * failed one without logging its stack trace.
+   */
   private static final class HandshakeCounter extends ChannelInboundHandlerAdapter {
     private final GatewayMetrics metrics;
+    /** {@code matched}, {@code unknown} or {@code none}, once the ClientHello was read. */
+    private String sni;
 
     HandshakeCounter(GatewayMetrics metrics) {
       this.metrics = metrics;
+    }
+
+    /** The SNI lookup's answer, remembered for the handshake's end: cleartext gets a lookup too, and is not counted. */
+    SslContext chosen(String serverName, ServerCertificates.Choice choice) {
+      sni = serverName == null ? "none" : choice.matched() ? "matched" : "unknown";
+      return choice.context();
     }
 
     @Override
@@ -73,7 +87,11 @@ final class TlsTermination {
         return;
       }
       if (event instanceof SslHandshakeCompletionEvent completion) {
-        metrics.tlsHandshake("client", completion.isSuccess() ? "success" : reason(completion.cause()));
+        String result = completion.isSuccess() ? "success" : reason(completion.cause());
+        metrics.tlsHandshake("client", result);
+        if (sni != null && !result.equals("bad_record")) {
+          metrics.tlsSni(sni);
+        }
         if (!completion.isSuccess()) {
           ctx.close();
           return;

@@ -22,7 +22,9 @@ import org.slf4j.LoggerFactory;
  * to {@code apply} (new handshakes use it; connections already established keep theirs); a bad
  * one (a half-written pair, a key that does not match) is logged with its JSON paths and counted,
  * and the previous set keeps serving. Polling content rather than watching inodes catches a
- * Kubernetes Secret update, which swaps a {@code ..data} symlink.
+ * Kubernetes Secret update, which swaps a {@code ..data} symlink. Each file is opened on its own,
+ * so a swap can fall between the certificate and the key: a set that fails while the files are
+ * still changing is read again at the next poll, not counted as rejected.
  *
  * <p>Threading: one dedicated thread reads the files and builds the contexts; {@code apply} runs on it.
  */
@@ -65,19 +67,24 @@ public final class CertificateWatcher implements AutoCloseable {
     if (now == null || Arrays.equals(now, lastSeen)) {
       return; // unreadable for now (the next poll tries again), or unchanged
     }
-    lastSeen = now;
     try {
       ServerCertificates next = ServerCertificates.read(config, provider, applicationProtocols);
+      lastSeen = now;
       apply.accept(next);
       metrics.tlsCertificateReload("applied");
       metrics.tlsCertificates(next.expiries());
       log.info("TLS certificates reloaded: {}", next.loaded().stream().map(ServerCertificates.Loaded::name).toList());
-    } catch (ConfigException e) {
+    } catch (ConfigException | RuntimeException e) {
+      if (!Arrays.equals(contents(), now)) {
+        return; // the files changed while being read (one read the old certificate, the next the new key): read again
+      }
+      lastSeen = now;
       metrics.tlsCertificateReload("rejected");
-      log.error("TLS certificates changed but not reloaded, the previous ones keep serving: {}", e.problems());
-    } catch (RuntimeException e) {
-      metrics.tlsCertificateReload("rejected");
-      log.error("TLS certificates changed but not reloaded, the previous ones keep serving", e);
+      if (e instanceof ConfigException problems) {
+        log.error("TLS certificates changed but not reloaded, the previous ones keep serving: {}", problems.problems());
+      } else {
+        log.error("TLS certificates changed but not reloaded, the previous ones keep serving", e);
+      }
     }
   }
 

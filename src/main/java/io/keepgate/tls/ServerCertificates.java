@@ -1,12 +1,16 @@
 package io.keepgate.tls;
 
 import io.keepgate.config.ConfigException;
+import io.keepgate.config.ServerConfig;
 import io.keepgate.config.TlsConfig;
+import io.keepgate.metrics.GatewayMetrics;
 import io.netty.handler.ssl.ApplicationProtocolConfig;
+import io.netty.handler.ssl.ApplicationProtocolNames;
 import io.netty.handler.ssl.OpenSsl;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.handler.ssl.SslProvider;
+import io.netty.handler.ssl.SupportedCipherSuiteFilter;
 import io.netty.util.DomainWildcardMappingBuilder;
 import io.netty.util.Mapping;
 import java.security.PrivateKey;
@@ -23,9 +27,11 @@ import org.slf4j.LoggerFactory;
  * The TLS listener's certificates, read from their PEM files: one {@link SslContext} per
  * certificate, chosen by SNI against its SAN DNS names (wildcards included); the first is the
  * default, for clients that send no SNI or a name no certificate covers. ALPN offers
- * {@code http/1.1}. Each pair is checked before use: the key must sign what the certificate's
- * public key verifies. An expired certificate is served (with a warning from the caller), as
- * NGINX does, and its expiry is exposed so that alerts can fire before that.
+ * {@code http/1.1}. Both engines get the configured cipher suites (TLS 1.3's three, then the
+ * modern TLS 1.2 list), never their own defaults, which keep CBC suites and RSA key exchange.
+ * Each pair is checked before use: the key must sign what the certificate's public key verifies.
+ * An expired certificate is served (with a warning), as NGINX does, and its expiry is exposed so
+ * that alerts can fire before that.
  *
  * <p>Threading: immutable once read; reading does blocking file I/O, never on an event loop.
  */
@@ -34,12 +40,15 @@ public final class ServerCertificates {
   /** One loaded certificate: the name it is reported under, its file and when it expires. */
   public record Loaded(String name, String certFile, Instant notAfter, List<String> sanNames) {}
 
-  private final Mapping<String, SslContext> contexts;
+  /** The context for a client's SNI name, and whether a certificate covers that name (else the default serves). */
+  public record Choice(SslContext context, boolean matched) {}
+
+  private final Mapping<String, Choice> contexts;
   private final List<Loaded> loaded;
   private final SslProvider provider;
   private final List<String> applicationProtocols;
 
-  private ServerCertificates(Mapping<String, SslContext> contexts, List<Loaded> loaded, SslProvider provider,
+  private ServerCertificates(Mapping<String, Choice> contexts, List<Loaded> loaded, SslProvider provider,
       List<String> applicationProtocols) {
     this.contexts = contexts;
     this.loaded = List.copyOf(loaded);
@@ -47,23 +56,27 @@ public final class ServerCertificates {
     this.applicationProtocols = List.copyOf(applicationProtocols);
   }
 
-  /** BoringSSL (netty-tcnative) when it loads on this platform, else the JDK's provider; logged once. */
+  /** BoringSSL (netty-tcnative) when it loads on this platform, else the JDK's provider. */
   public static SslProvider preferredProvider() {
     return PreferredProvider.PROVIDER;
   }
 
-  /** Decided (and logged) on first use. */
-  private static final class PreferredProvider {
-    static final SslProvider PROVIDER = choose();
+  /** Which engine {@link #preferredProvider} is, for the start-up log: {@code BoringSSL through netty-tcnative}. */
+  public static String engine() {
+    return preferredProvider() == SslProvider.OPENSSL ? OpenSsl.versionString() + " through netty-tcnative"
+        : "the JDK's provider (" + OpenSsl.unavailabilityCause() + ")";
+  }
 
-    private static SslProvider choose() {
-      if (OpenSsl.isAvailable()) {
-        log.info("TLS: {} through netty-tcnative", OpenSsl.versionString());
-        return SslProvider.OPENSSL;
-      }
-      log.info("TLS: the JDK's provider ({})", String.valueOf(OpenSsl.unavailabilityCause()));
-      return SslProvider.JDK;
-    }
+  /** Decided on first use; not logged here, so that {@code --validate} prints only problems. */
+  private static final class PreferredProvider {
+    static final SslProvider PROVIDER = OpenSsl.isAvailable() ? SslProvider.OPENSSL : SslProvider.JDK;
+  }
+
+  /** Reads the listener's certificates as it serves them: the preferred engine, ALPN as {@code server.http2} says. */
+  public static ServerCertificates read(ServerConfig server) throws ConfigException {
+    return read(server.tls(), preferredProvider(), server.http2().enabled()
+        ? List.of(ApplicationProtocolNames.HTTP_2, ApplicationProtocolNames.HTTP_1_1)
+        : List.of(ApplicationProtocolNames.HTTP_1_1));
   }
 
   /**
@@ -74,7 +87,7 @@ public final class ServerCertificates {
   public static ServerCertificates read(TlsConfig config, SslProvider provider, List<String> applicationProtocols)
       throws ConfigException {
     List<String> problems = new ArrayList<>();
-    DomainWildcardMappingBuilder<SslContext> mapping = null;
+    DomainWildcardMappingBuilder<Choice> mapping = null;
     List<Loaded> loaded = new ArrayList<>();
     for (int i = 0; i < config.certificates().size(); i++) {
       TlsConfig.CertificateFiles files = config.certificates().get(i);
@@ -102,6 +115,7 @@ public final class ServerCertificates {
         context = SslContextBuilder.forServer(key, chain)
             .sslProvider(provider)
             .protocols(config.protocols())
+            .ciphers(config.cipherSuites(), SupportedCipherSuiteFilter.INSTANCE)
             .applicationProtocolConfig(new ApplicationProtocolConfig(ApplicationProtocolConfig.Protocol.ALPN,
                 ApplicationProtocolConfig.SelectorFailureBehavior.NO_ADVERTISE,
                 ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT, applicationProtocols))
@@ -112,10 +126,15 @@ public final class ServerCertificates {
       }
       List<String> names = sanDnsNames(chain.get(0));
       if (mapping == null) {
-        mapping = new DomainWildcardMappingBuilder<>(context); // the first certificate is the default
+        List<String> unsupported = unsupportedCiphers(context, config.cipherSuites());
+        if (!unsupported.isEmpty()) { // the filter dropped them (a JDK without ChaCha20, say): the rest serve
+          log.warn("server.tls.ciphers: the {} engine does not support {}; they are not offered", provider, unsupported);
+        }
+        mapping = new DomainWildcardMappingBuilder<>(new Choice(context, false)); // the first certificate is the default
       }
+      Choice choice = new Choice(context, true);
       for (String name : names) {
-        mapping.add(name, context);
+        mapping.add(name, choice);
       }
       String name = names.isEmpty() ? chain.get(0).getSubjectX500Principal().getName() : names.get(0);
       if (chain.get(0).getNotAfter().toInstant().isBefore(Instant.now())) {
@@ -137,6 +156,11 @@ public final class ServerCertificates {
 
   /** The context for a client's SNI name ({@code null}: none sent). */
   public SslContext contextFor(String serverName) {
+    return choose(serverName).context();
+  }
+
+  /** The context for a client's SNI name ({@code null}: none sent), and whether a certificate covers the name. */
+  public Choice choose(String serverName) {
     return contexts.map(serverName);
   }
 
@@ -144,15 +168,20 @@ public final class ServerCertificates {
     return loaded;
   }
 
-  /** When each certificate expires, by name. */
-  public Map<String, Instant> expiries() {
-    Map<String, Instant> expiries = new LinkedHashMap<>();
-    loaded.forEach(c -> expiries.put(c.name(), c.notAfter()));
+  /** When each certificate expires, by name and file. */
+  public Map<GatewayMetrics.ServedCertificate, Instant> expiries() {
+    Map<GatewayMetrics.ServedCertificate, Instant> expiries = new LinkedHashMap<>();
+    loaded.forEach(c -> expiries.put(new GatewayMetrics.ServedCertificate(c.name(), c.certFile()), c.notAfter()));
     return expiries;
   }
 
   public SslProvider provider() {
     return provider;
+  }
+
+  /** The configured suites the built context does not enable (none on BoringSSL or Java 17's own provider). */
+  private static List<String> unsupportedCiphers(SslContext context, List<String> configured) {
+    return configured.stream().filter(cipher -> !context.cipherSuites().contains(cipher)).toList();
   }
 
   private static List<String> sanDnsNames(X509Certificate certificate) {

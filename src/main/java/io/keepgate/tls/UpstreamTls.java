@@ -1,6 +1,8 @@
 package io.keepgate.tls;
 
 import io.keepgate.config.ConfigException;
+import io.keepgate.config.UpstreamConfig;
+import io.keepgate.config.UpstreamProtocol;
 import io.keepgate.config.UpstreamTlsConfig;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.handler.ssl.ApplicationProtocolConfig;
@@ -35,6 +37,12 @@ public final class UpstreamTls {
     this.context = context;
     this.serverName = serverName;
     this.handshakeTimeoutMillis = handshakeTimeoutMillis;
+  }
+
+  /** The TLS of {@code upstreams[index]}: its handshake within the connect timeout, ALPN {@code h2} for protocol h2. */
+  public static UpstreamTls of(UpstreamConfig upstream, int index) throws ConfigException {
+    return of(upstream.tls(), "upstreams[" + index + "].tls", upstream.pool().connectTimeout(),
+        upstream.protocol() == UpstreamProtocol.H2);
   }
 
   /**

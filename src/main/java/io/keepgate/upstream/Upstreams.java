@@ -7,7 +7,6 @@ import io.keepgate.config.Endpoint;
 import io.keepgate.config.KubernetesDiscoveryConfig;
 import io.keepgate.config.ConfigException;
 import io.keepgate.config.UpstreamConfig;
-import io.keepgate.config.UpstreamProtocol;
 import io.keepgate.config.UpstreamTlsConfig;
 import io.keepgate.tls.UpstreamTls;
 import io.keepgate.health.EndpointHealth;
@@ -81,8 +80,7 @@ public final class Upstreams {
       UpstreamConfig config = configs.get(i);
       if (!carriedOver(config) && config.tls().enabled()) {
         try {
-          tls.put(config.name(), UpstreamTls.of(config.tls(), "upstreams[" + i + "].tls", config.pool().connectTimeout(),
-              config.protocol() == UpstreamProtocol.H2));
+          tls.put(config.name(), UpstreamTls.of(config, i));
         } catch (ConfigException e) {
           problems.addAll(e.problems());
         }

@@ -597,6 +597,37 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void tlsCiphersAreModernTls12SuitesNamedOnly() {
+    assertProblems(json("{'server':{'tls':{'ciphers':['TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256','AES128-SHA',"
+            + "'TLS_RSA_WITH_AES_128_CBC_SHA','TLS_AES_128_GCM_SHA256']}}}"),
+        "server.tls.ciphers[1]: \"AES128-SHA\" (expected: one of " + String.join(", ", TlsConfig.DEFAULT_CIPHERS) + ")",
+        "server.tls.ciphers[2]: \"TLS_RSA_WITH_AES_128_CBC_SHA\" (expected: one of "
+            + String.join(", ", TlsConfig.DEFAULT_CIPHERS) + ")",
+        "server.tls.ciphers[3]: \"TLS_AES_128_GCM_SHA256\" (expected: a TLS 1.2 suite; the TLS 1.3 suites are always offered)");
+    assertProblems(json("{'server':{'tls':{'ciphers':[]}}}"),
+        "server.tls.ciphers: [] (expected: at least one suite while protocols offers TLSv1.2)");
+    assertEquals(List.of(), valid(json("{'server':{'tls':{'protocols':['TLSv1.3'],'ciphers':[]}}}")).server().tls().ciphers(),
+        "TLS 1.3 alone needs none");
+    assertEquals(TlsConfig.DEFAULT_CIPHERS, valid(json("{}")).server().tls().ciphers());
+    TlsConfig narrowed = valid(json("{'server':{'tls':{'ciphers':['TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256']}}}"))
+        .server().tls();
+    assertEquals(List.of("TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384", "TLS_CHACHA20_POLY1305_SHA256",
+        "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256"), narrowed.cipherSuites(), "TLS 1.3's suites, then the list");
+  }
+
+  @Test
+  void aDnsDiscoveredTlsUpstreamVerifiesTheNameLookedUpUnlessServerNameIsSet() {
+    String discovered = "{'upstreams':[{'name':'api','discovery':{'dns':{'name':'api.default.svc.cluster.local.','port':443}},"
+        + "'tls':%s}]}";
+    assertEquals("api.default.svc.cluster.local", valid(json(discovered.formatted("{'enabled':true}")))
+        .upstreams().get(0).tls().serverName(), "the endpoints are addresses: the name is what a certificate names");
+    assertEquals("api.example.com", valid(json(discovered.formatted("{'enabled':true,'serverName':'api.example.com'}")))
+        .upstreams().get(0).tls().serverName());
+    assertEquals("", valid(withUpstream("'tls':{'enabled':true}")).upstreams().get(0).tls().serverName(),
+        "static endpoints: each endpoint's own host");
+  }
+
+  @Test
   void upstreamTlsFilesMustBeReadableAndAClientCertificateComesWithItsKey() {
     assertProblems(withUpstream("'tls':{'enabled':true,'caFile':'/nonexistent/ca.pem','certFile':'/nonexistent/c.pem',"
             + "'serverName':'bad name'}"),

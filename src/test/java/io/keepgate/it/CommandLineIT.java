@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.keepgate.testing.GatewayHarness;
 import io.keepgate.testing.GatewayProcess;
+import io.keepgate.testing.TestCertificates;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
@@ -135,6 +136,28 @@ class CommandLineIT {
         "server.drainTimeoutMs: -5 (expected: > 0)",
         "upstreams[0].endpoints[0]: \"localhost\" (expected: host:port)",
         "routes[1].upstream: no upstream named \"billing\"");
+  }
+
+  @Test
+  void tlsKeysThatDoNotBelongToTheirCertificatesFailValidationAndTheStartWithTheirPaths() throws Exception {
+    TestCertificates.Issued one = TestCertificates.issue(dir, "one.example.test");
+    TestCertificates.Issued other = TestCertificates.issue(dir, "other.example.test");
+    JsonObject config = valid();
+    config.getJsonObject("server").put("tls", new JsonObject().put("enabled", true).put("port", 0)
+        .put("certificates", new JsonArray()
+            .add(new JsonObject().put("certFile", one.certFile().toString()).put("keyFile", one.keyFile().toString()))
+            .add(new JsonObject().put("certFile", one.certFile().toString()).put("keyFile", other.keyFile().toString()))));
+    GatewayHarness.upstream(config).put("tls", new JsonObject().put("enabled", true) // a client certificate for mutual TLS
+        .put("certFile", other.certFile().toString()).put("keyFile", one.keyFile().toString()));
+    Path file = write(config);
+    String[] problems = {
+        "server.tls.certificates[1].keyFile: does not match the certificate in certFile",
+        "upstreams[0].tls.keyFile: does not match the certificate in certFile"};
+    assertInvalid(validate(file), problems);
+
+    GatewayProcess.Result started = GatewayProcess.run(RUN_TIMEOUT, Map.of(), "--config", file.toString());
+    assertEquals(2, started.exitCode(), started.toString());
+    assertEquals(List.of(problems), started.stderrLines(), "checked before anything starts: " + started);
   }
 
   @Test

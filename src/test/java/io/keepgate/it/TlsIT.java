@@ -4,6 +4,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import io.keepgate.config.ConfigException;
 import io.keepgate.testing.Await;
 import io.keepgate.testing.CountingBackend;
@@ -11,6 +15,7 @@ import io.keepgate.testing.Curl;
 import io.keepgate.testing.GatewayHarness;
 import io.keepgate.testing.RawClient;
 import io.keepgate.testing.TestCertificates;
+import io.keepgate.tls.ServerCertificates;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.io.ByteArrayOutputStream;
@@ -19,6 +24,7 @@ import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.List;
@@ -29,15 +35,21 @@ import javax.net.ssl.SNIHostName;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLParameters;
 import javax.net.ssl.SSLSocket;
+import javax.net.ssl.TrustManager;
+import javax.net.ssl.X509TrustManager;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.LoggerFactory;
 
 /**
  * The claim under test: {@code server.tls} terminates client TLS on its own listener beside the
  * cleartext one, picks the certificate by SNI against each certificate's SAN names (wildcards
- * included, the first certificate the default), tells the backend {@code X-Forwarded-Proto: https},
+ * included, the first certificate the default, counted when it serves a name it does not cover),
+ * offers AEAD suites with forward secrecy only, tells the backend {@code X-Forwarded-Proto: https},
  * and counts every handshake by result; a client that speaks cleartext to it never reaches a
- * backend. The client is the JDK's own TLS stack on a socket.
+ * backend. Certificates rotate as a Kubernetes Secret update swaps them, and an expired one is
+ * served with a warning and a negative expiry. The clients are the JDK's own TLS stack on a
+ * socket, curl and {@code openssl s_client}.
  */
 class TlsIT {
   @TempDir
@@ -78,6 +90,10 @@ class TlsIT {
         }
         assertEquals("http", forwardedProto.get(), "the cleartext listener still serves, as http");
         assertEquals(4.0, gateway.metric("keepgate_tls_handshakes_total", "side=\"client\"", "result=\"success\""));
+        assertEquals(2.0, gateway.metric("keepgate_tls_sni_total", "result=\"matched\""), "www.shop. and shop.");
+        assertEquals(1.0, gateway.metric("keepgate_tls_sni_total", "result=\"unknown\""),
+            "other.example.test got the default certificate, and it shows");
+        assertEquals(1.0, gateway.metric("keepgate_tls_sni_total", "result=\"none\""), "the client without SNI");
 
         String effective = gateway.admin("/admin/config").body();
         assertTrue(effective.contains(shop.keyFile().toString()) && !effective.contains("PRIVATE KEY"),
@@ -108,6 +124,7 @@ class TlsIT {
         Await.until("the failed handshake is counted", Duration.ofSeconds(5),
             () -> gateway.metric("keepgate_tls_handshakes_total", "result=\"bad_record\"") == 1.0);
         assertEquals(0, backend.requests(), "nothing reached the backend");
+        assertEquals(0.0, gateway.metric("keepgate_tls_sni_total"), "cleartext has no SNI name to count");
       }
     }
   }
@@ -126,18 +143,17 @@ class TlsIT {
   }
 
   @Test
-  void certificatesRotateUnderLoadWithoutAFailedRequestAndABrokenPairKeepsTheOldOne() throws Exception {
-    TestCertificates.Issued first = TestCertificates.issue(dir, "gateway.example.test");
-    Path live = Files.createDirectories(dir.resolve("live"));
-    Path certFile = Files.copy(first.certFile(), live.resolve("tls.crt"));
-    Path keyFile = Files.copy(first.keyFile(), live.resolve("tls.key"));
-    TestCertificates.Issued second = TestCertificates.issue(Files.createDirectories(dir.resolve("next")),
+  void aKubernetesSecretUpdateRotatesUnderLoadKeepsOpenConnectionsAndABrokenPairKeepsTheOldOne() throws Exception {
+    TestCertificates.Issued first = TestCertificates.issue(Files.createDirectories(dir.resolve("first")),
         "gateway.example.test");
+    TestCertificates.Issued second = TestCertificates.issue(Files.createDirectories(dir.resolve("second")),
+        "gateway.example.test");
+    SecretVolume secret = SecretVolume.mount(Files.createDirectories(dir.resolve("secret")), first);
     try (CountingBackend backend = CountingBackend.start()) {
       JsonObject config = GatewayHarness.config(backend.endpoint());
       config.getJsonObject("server").put("tls", new JsonObject().put("enabled", true).put("port", 0)
           .put("certificates", new JsonArray().add(new JsonObject()
-              .put("certFile", certFile.toString()).put("keyFile", keyFile.toString()))));
+              .put("certFile", secret.certFile().toString()).put("keyFile", secret.keyFile().toString()))));
       try (GatewayHarness gateway = GatewayHarness.start(config)) {
         SSLContext trustsBoth = TestCertificates.trusting(first, second);
         AtomicInteger failures = new AtomicInteger();
@@ -159,35 +175,143 @@ class TlsIT {
             }
           }
         });
-        load.start();
-        try {
-          Await.until("load running", Duration.ofSeconds(10), () -> served.get() > 20);
-          // as a Secret update does it, the pair changes at once: a new directory swapped in by rename
-          Path staged = Files.createDirectories(dir.resolve("staged"));
-          Files.copy(second.certFile(), staged.resolve("tls.crt"));
-          Files.copy(second.keyFile(), staged.resolve("tls.key"));
-          Files.move(staged.resolve("tls.crt"), certFile, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
-              java.nio.file.StandardCopyOption.ATOMIC_MOVE);
-          Files.move(staged.resolve("tls.key"), keyFile, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
-              java.nio.file.StandardCopyOption.ATOMIC_MOVE);
-          Await.until("new handshakes present the new certificate", Duration.ofSeconds(10),
-              () -> second.certificate().equals(lastSeen.get()));
-          int servedAfterSwap = served.get();
-          Await.until("load goes on", Duration.ofSeconds(10), () -> served.get() > servedAfterSwap + 20);
-        } finally {
-          running.set(false);
-          load.join(10_000);
-        }
-        assertEquals(0, failures.get(), "no request failed across the rotation; served " + served.get());
+        try (SSLSocket keptAlive = open(gateway.tlsPort(), "gateway.example.test", trustsBoth)) {
+          assertEquals(200, exchange(keptAlive).status(), "the kept-alive connection serves before the update");
+          load.start();
+          try {
+            Await.until("load running", Duration.ofSeconds(10), () -> served.get() > 20);
+            secret.update(second.certFile(), second.keyFile());
+            Await.until("new handshakes present the new certificate", Duration.ofSeconds(10),
+                () -> second.certificate().equals(lastSeen.get()));
+            int servedAfterSwap = served.get();
+            Await.until("load goes on", Duration.ofSeconds(10), () -> served.get() > servedAfterSwap + 20);
+          } finally {
+            running.set(false);
+            load.join(10_000);
+          }
+          assertEquals(0, failures.get(), "no request failed across the rotation; served " + served.get());
+          assertEquals(0.0, gateway.metric("keepgate_tls_certificate_reloads_total", "result=\"rejected\""),
+              "the ..data swap is one change: never a certificate read before it with a key read after");
+          assertTrue(gateway.metric("keepgate_tls_certificate_reloads_total", "result=\"applied\"") >= 1.0);
 
-        Files.copy(first.keyFile(), keyFile, java.nio.file.StandardCopyOption.REPLACE_EXISTING); // a key of another certificate
+          RawClient.Response afterSwap = exchange(keptAlive);
+          assertEquals(200, afterSwap.status(), "the connection opened before the update still serves: " + afterSwap.head());
+          assertEquals(first.certificate(), keptAlive.getSession().getPeerCertificates()[0],
+              "on the certificate it was opened with");
+        }
+
+        secret.update(second.certFile(), first.keyFile()); // a Secret whose key belongs to another certificate
         Await.until("the broken pair is rejected", Duration.ofSeconds(10),
             () -> gateway.metric("keepgate_tls_certificate_reloads_total", "result=\"rejected\"") >= 1.0);
         assertEquals(second.certificate(), get(gateway.tlsPort(), "gateway.example.test", trustsBoth).certificate(),
             "the previous certificate keeps serving");
-        assertTrue(gateway.metric("keepgate_tls_certificate_reloads_total", "result=\"applied\"") >= 1.0);
         assertTrue(gateway.metric("keepgate_tls_certificate_expiry_seconds", "name=\"gateway.example.test\"") > 3600,
             "a day-long certificate expires in more than an hour");
+      }
+    }
+  }
+
+  /**
+   * A directory as the kubelet mounts a Secret: {@code tls.crt} and {@code tls.key} are symlinks
+   * through {@code ..data}, itself a symlink to a timestamped directory. An update writes a new
+   * timestamped directory, renames a new {@code ..data} link over the old one (one atomic step) and
+   * removes the old directory.
+   */
+  private record SecretVolume(Path dir, AtomicInteger version) {
+    static SecretVolume mount(Path dir, TestCertificates.Issued issued) throws Exception {
+      SecretVolume volume = new SecretVolume(dir, new AtomicInteger());
+      volume.update(issued.certFile(), issued.keyFile());
+      Files.createSymbolicLink(volume.certFile(), Path.of("..data", "tls.crt"));
+      Files.createSymbolicLink(volume.keyFile(), Path.of("..data", "tls.key"));
+      return volume;
+    }
+
+    Path certFile() {
+      return dir.resolve("tls.crt");
+    }
+
+    Path keyFile() {
+      return dir.resolve("tls.key");
+    }
+
+    void update(Path certFile, Path keyFile) throws Exception {
+      Path data = dir.resolve("..data");
+      Path previous = Files.isSymbolicLink(data) ? dir.resolve(Files.readSymbolicLink(data)) : null;
+      Path next = Files.createDirectory(dir.resolve(String.format("..2026_01_01_00_00_%02d.000000001", version.incrementAndGet())));
+      Files.copy(certFile, next.resolve("tls.crt"));
+      Files.copy(keyFile, next.resolve("tls.key"));
+      Path staged = Files.createSymbolicLink(dir.resolve("..data_tmp"), next.getFileName());
+      Files.move(staged, data, StandardCopyOption.ATOMIC_MOVE); // rename(2): the old link is replaced, never missing
+      if (previous != null) {
+        try (var files = Files.list(previous)) {
+          for (Path file : files.toList()) {
+            Files.delete(file);
+          }
+        }
+        Files.delete(previous);
+      }
+    }
+  }
+
+  @Test
+  void anExpiredCertificateIsServedWithAWarningAndANegativeExpiryApartFromAnotherForTheSameName() throws Exception {
+    TestCertificates.Issued expired = TestCertificates.issueExpired(Files.createDirectories(dir.resolve("old")),
+        "gateway.example.test");
+    TestCertificates.Issued renewed = TestCertificates.issue(Files.createDirectories(dir.resolve("new")),
+        "gateway.example.test");
+    Logger logger = (Logger) LoggerFactory.getLogger(ServerCertificates.class);
+    ListAppender<ILoggingEvent> logged = new ListAppender<>();
+    logged.start();
+    logger.addAppender(logged);
+    try (CountingBackend backend = CountingBackend.start()) {
+      JsonObject config = GatewayHarness.config(backend.endpoint());
+      config.getJsonObject("server").put("tls", tls(expired, renewed));
+      try (GatewayHarness gateway = GatewayHarness.start(config)) {
+        assertEquals(expired.certificate(), get(gateway.tlsPort(), null, trustingAnything()).certificate(),
+            "served as the default, as NGINX would: the client decides");
+        double expiredSeconds = gateway.metric("keepgate_tls_certificate_expiry_seconds",
+            "name=\"gateway.example.test\"", "file=\"" + expired.certFile() + "\"");
+        assertTrue(expiredSeconds < -3000 && expiredSeconds > -4000, "expired an hour ago: " + expiredSeconds);
+        double renewedSeconds = gateway.metric("keepgate_tls_certificate_expiry_seconds",
+            "name=\"gateway.example.test\"", "file=\"" + renewed.certFile() + "\"");
+        assertTrue(renewedSeconds > 80_000, "the other certificate for the name has its own series: " + renewedSeconds);
+      }
+    } finally {
+      logger.detachAppender(logged);
+    }
+    assertEquals(List.of("server.tls.certificates[0]: the certificate for gateway.example.test expired on "
+            + expired.certificate().getNotAfter().toInstant() + "; serving it anyway (clients will refuse it)"),
+        logged.list.stream().filter(e -> e.getLevel() == Level.WARN).map(ILoggingEvent::getFormattedMessage).toList());
+  }
+
+  @Test
+  void onlyAeadSuitesWithForwardSecrecyAreOfferedAndAClientWithoutOneIsRefusedAndCounted() throws Exception {
+    // an RSA certificate: with it, the engine's own list would accept RSA key exchange and CBC
+    TestCertificates.Issued certificate = TestCertificates.issue(dir, "RSA", TestCertificates.KeyForm.PKCS8,
+        "gateway.example.test");
+    try (CountingBackend backend = CountingBackend.start()) {
+      JsonObject config = GatewayHarness.config(backend.endpoint());
+      config.getJsonObject("server").put("tls", tls(certificate));
+      try (GatewayHarness gateway = GatewayHarness.start(config)) {
+        for (String weak : List.of("AES128-SHA", "AES128-GCM-SHA256", "ECDHE-RSA-AES128-SHA")) {
+          String refused = sClient(gateway.tlsPort(), "-tls1_2", "-cipher", weak);
+          assertTrue(refused.contains("Cipher is (NONE)"), weak + " is refused: " + refused);
+        }
+        Await.until("the refusals are counted", Duration.ofSeconds(5),
+            () -> gateway.metric("keepgate_tls_handshakes_total", "result=\"no_shared_protocol_or_cipher\"") == 3.0);
+        String tls12 = sClient(gateway.tlsPort(), "-tls1_2");
+        assertTrue(tls12.contains("Cipher is ECDHE-RSA-AES128-GCM-SHA256"), "the first of the default list: " + tls12);
+      }
+
+      config.getJsonObject("server").getJsonObject("tls")
+          .put("ciphers", new JsonArray().add("TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256"));
+      try (GatewayHarness gateway = GatewayHarness.start(config)) {
+        String chacha = sClient(gateway.tlsPort(), "-tls1_2");
+        assertTrue(chacha.contains("Cipher is ECDHE-RSA-CHACHA20-POLY1305"), "server.tls.ciphers narrows TLS 1.2: " + chacha);
+        String gcm = sClient(gateway.tlsPort(), "-tls1_2", "-cipher", "ECDHE-RSA-AES128-GCM-SHA256");
+        assertTrue(gcm.contains("Cipher is (NONE)"), "a suite left out is refused: " + gcm);
+        String tls13 = sClient(gateway.tlsPort(), "-tls1_3");
+        assertTrue(tls13.contains("New, TLSv1.3"), "TLS 1.3 keeps its suites: " + tls13);
       }
     }
   }
@@ -285,6 +409,44 @@ class TlsIT {
       list.add(new JsonObject().put("certFile", c.certFile().toString()).put("keyFile", c.keyFile().toString()));
     }
     return new JsonObject().put("enabled", true).put("port", 0).put("certificates", list);
+  }
+
+  /** A client that accepts any certificate, for one that no trust store would (it expired). */
+  private static SSLContext trustingAnything() throws Exception {
+    SSLContext context = SSLContext.getInstance("TLS");
+    context.init(null, new TrustManager[] {new X509TrustManager() {
+      @Override
+      public void checkClientTrusted(X509Certificate[] chain, String authType) {}
+
+      @Override
+      public void checkServerTrusted(X509Certificate[] chain, String authType) {}
+
+      @Override
+      public X509Certificate[] getAcceptedIssuers() {
+        return new X509Certificate[0];
+      }
+    }}, null);
+    return context;
+  }
+
+  /** A TLS connection to 127.0.0.1 with {@code serverName} as SNI, handshake done, ALPN http/1.1. */
+  private static SSLSocket open(int port, String serverName, SSLContext context) throws Exception {
+    SSLSocket socket = (SSLSocket) context.getSocketFactory().createSocket("127.0.0.1", port);
+    socket.setSoTimeout(10_000);
+    SSLParameters parameters = socket.getSSLParameters();
+    parameters.setServerNames(List.of(new SNIHostName(serverName)));
+    parameters.setApplicationProtocols(new String[] {"http/1.1"});
+    socket.setSSLParameters(parameters);
+    socket.startHandshake();
+    return socket;
+  }
+
+  /** One keep-alive GET on an open connection; the response is framed by its Content-Length. */
+  private static RawClient.Response exchange(SSLSocket socket) throws Exception {
+    socket.getOutputStream().write(ascii("GET / HTTP/1.1\r\nHost: test\r\n\r\n"));
+    String head = RawClient.readHead(socket.getInputStream());
+    int length = Integer.parseInt(new RawClient.Response(head, "").header("content-length").trim());
+    return new RawClient.Response(head, new String(socket.getInputStream().readNBytes(length), StandardCharsets.US_ASCII));
   }
 
   /** One GET over TLS to 127.0.0.1, with {@code serverName} as SNI (none when null), ALPN http/1.1. */

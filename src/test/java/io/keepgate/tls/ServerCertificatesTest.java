@@ -10,10 +10,15 @@ import io.keepgate.config.ConfigException;
 import io.keepgate.config.TlsConfig;
 import io.keepgate.testing.TestCertificates;
 import io.keepgate.testing.TestCertificates.KeyForm;
+import io.netty.buffer.ByteBufAllocator;
 import io.netty.handler.ssl.SslProvider;
+import io.netty.util.ReferenceCountUtil;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
+import javax.net.ssl.SSLEngine;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -26,7 +31,7 @@ class ServerCertificatesTest {
 
   private static TlsConfig config(TestCertificates.Issued... issued) {
     return new TlsConfig(true, 0, List.of(issued).stream()
-        .map(i -> new TlsConfig.CertificateFiles(i.certFile(), i.keyFile())).toList(), TlsConfig.DEFAULT_PROTOCOLS, false);
+        .map(i -> new TlsConfig.CertificateFiles(i.certFile(), i.keyFile())).toList(), TlsConfig.DEFAULT_PROTOCOLS, TlsConfig.DEFAULT_CIPHERS, false);
   }
 
   @Test
@@ -49,10 +54,24 @@ class ServerCertificatesTest {
   }
 
   @Test
-  void anExpiredCertificateIsServedAndItsExpiryShows() throws Exception {
-    TestCertificates.Issued expired = TestCertificates.issueExpired(dir, "old.example.test");
-    ServerCertificates certificates = ServerCertificates.read(config(expired), SslProvider.JDK, HTTP_1_1);
-    assertTrue(certificates.expiries().get("old.example.test").isBefore(java.time.Instant.now()));
+  void bothEnginesOfferTheTls13SuitesAndExactlyTheConfiguredTls12Ones() throws Exception {
+    TestCertificates.Issued certificate = TestCertificates.issue(dir, "gateway.example.test");
+    List<String> chacha = List.of("TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256");
+    for (List<String> ciphers : List.of(TlsConfig.DEFAULT_CIPHERS, chacha)) {
+      TlsConfig config = new TlsConfig(true, 0, List.of(new TlsConfig.CertificateFiles(certificate.certFile(),
+          certificate.keyFile())), TlsConfig.DEFAULT_PROTOCOLS, ciphers, false);
+      for (SslProvider provider : List.of(SslProvider.JDK, ServerCertificates.preferredProvider())) {
+        SSLEngine engine = ServerCertificates.read(config, provider, HTTP_1_1).contextFor(null)
+            .newEngine(ByteBufAllocator.DEFAULT);
+        try {
+          Set<String> expected = new HashSet<>(TlsConfig.TLS13_CIPHERS);
+          expected.addAll(ciphers);
+          assertEquals(expected, Set.of(engine.getEnabledCipherSuites()), provider + " with " + ciphers);
+        } finally {
+          ReferenceCountUtil.release(engine); // an OpenSSL engine holds native memory
+        }
+      }
+    }
   }
 
   @Test
@@ -63,7 +82,7 @@ class ServerCertificatesTest {
     TlsConfig broken = new TlsConfig(true, 0, List.of(
         new TlsConfig.CertificateFiles(one.certFile(), two.keyFile()),
         new TlsConfig.CertificateFiles(garbage, one.keyFile()),
-        new TlsConfig.CertificateFiles(two.certFile(), garbage)), TlsConfig.DEFAULT_PROTOCOLS, false);
+        new TlsConfig.CertificateFiles(two.certFile(), garbage)), TlsConfig.DEFAULT_PROTOCOLS, TlsConfig.DEFAULT_CIPHERS, false);
     ConfigException refused = assertThrows(ConfigException.class, () -> ServerCertificates.read(broken, SslProvider.JDK, HTTP_1_1));
     assertEquals(3, refused.problems().size(), refused.problems().toString());
     assertEquals("server.tls.certificates[0].keyFile: does not match the certificate in certFile", refused.problems().get(0));
