@@ -12,13 +12,13 @@ package io.keepgate.config;
  */
 public record Http2Config(boolean enabled, boolean h2c, int maxConcurrentStreams) {
 
-  /** Off until HTTP/2 reaches the backends too. */
-  public static final boolean DEFAULT_ENABLED = false;
+  /** On: HTTP/1.1 clients are served as before on the same listeners. */
+  public static final boolean DEFAULT_ENABLED = true;
   /** On whenever HTTP/2 is. */
   public static final boolean DEFAULT_H2C = true;
   /** {@value}, as NGINX and Envoy's defaults for client connections. */
   public static final int DEFAULT_MAX_CONCURRENT_STREAMS = 100;
-  public static final Http2Config DISABLED = new Http2Config(false, DEFAULT_H2C, DEFAULT_MAX_CONCURRENT_STREAMS);
+  public static final Http2Config DEFAULT = new Http2Config(DEFAULT_ENABLED, DEFAULT_H2C, DEFAULT_MAX_CONCURRENT_STREAMS);
 
   /** Whether the cleartext listener takes HTTP/2 by prior knowledge. */
   public boolean cleartext() {

@@ -99,7 +99,7 @@ class ConfigLoaderTest {
         ServerConfig.DEFAULT_DRAIN_TIMEOUT, ServerConfig.DEFAULT_EVENT_LOOPS, ServerConfig.DEFAULT_MAX_CONNECTIONS,
         ServerConfig.DEFAULT_SEND_TIMEOUT, ServerConfig.DEFAULT_RESPONSE_BUFFER_BYTES,
         ServerConfig.DEFAULT_SOCKET_SEND_BUFFER_BYTES, TlsConfig.DISABLED, ProxyProtocolConfig.DISABLED,
-        Http2Config.DISABLED), config.server());
+        Http2Config.DEFAULT), config.server());
     assertEquals(new AdminConfig(AdminConfig.DEFAULT_HOST, AdminConfig.DEFAULT_PORT), config.admin());
     assertEquals(new AccessLogConfig(AccessLogConfig.DEFAULT_ENABLED), config.accessLog());
     assertEquals(new ClusterConfig(ClusterConfig.DEFAULT_ENABLED, ClusterConfig.DEFAULT_NAME,
@@ -195,7 +195,7 @@ class ConfigLoaderTest {
         "maxRequestLineBytes", "drainTimeoutMs", "eventLoops", "maxConnections", "sendTimeoutMs", "responseBufferBytes",
         "socketSendBufferBytes", "tls", "proxyProtocol", "http2"),
         json.getJsonObject("server").fieldNames());
-    assertEquals(new JsonObject().put("enabled", false).put("h2c", true).put("maxConcurrentStreams", 100),
+    assertEquals(new JsonObject().put("enabled", true).put("h2c", true).put("maxConcurrentStreams", 100),
         json.getJsonObject("server").getJsonObject("http2"));
     assertEquals(60000L, json.getJsonObject("server").getLong("idleTimeoutMs"));
     JsonObject upstream = json.getJsonArray("upstreams").getJsonObject(0);

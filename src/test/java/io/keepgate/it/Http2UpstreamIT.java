@@ -101,6 +101,23 @@ class Http2UpstreamIT {
   }
 
   @Test
+  void h2loadThroughHttp2OnBothSidesLosesNothingAndOpensConnectionsByTheStreamLimit() throws Exception {
+    try (TestHttp2Backend backend = TestHttp2Backend.h2c(100, true)) {
+      try (GatewayHarness gateway = GatewayHarness.start(h2cConfig(backend))) {
+        // 4 client connections x 32 streams: 128 in flight, over backend connections of 100 streams
+        Process h2load = new ProcessBuilder("h2load", "-n", "4000", "-c", "4", "-m", "32",
+            "http://127.0.0.1:" + gateway.port() + "/load").redirectErrorStream(true).start();
+        String output = new String(h2load.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        assertTrue(h2load.waitFor(60, TimeUnit.SECONDS), output);
+        assertTrue(output.contains("4000 succeeded, 0 failed, 0 errored, 0 timeout"), output);
+        assertTrue(output.contains("status codes: 4000 2xx"), output);
+        assertEquals(4000, backend.streams());
+        assertEquals(2, backend.accepted(), "128 streams in flight need two connections of 100, no more");
+      }
+    }
+  }
+
+  @Test
   void sequentialRequestsAreStreamsOfOneConnectionAndResponsesKeepTheirFraming() throws Exception {
     try (TestHttp2Backend backend = TestHttp2Backend.h2c(100, true)) {
       backend.handler((request, stream) -> {
