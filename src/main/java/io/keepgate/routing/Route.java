@@ -2,6 +2,7 @@ package io.keepgate.routing;
 
 import io.keepgate.config.RouteConfig;
 import io.keepgate.upstream.Upstream;
+import java.time.Duration;
 
 /**
  * A compiled route: match criteria plus the upstream it forwards to. Matching itself is done by
@@ -33,9 +34,9 @@ public final class Route {
 
   /**
    * How long either direction of a long-lived stream on this route may stay silent
-   * ({@link java.time.Duration#ZERO}: forever), or null when the usual HTTP timeouts apply.
+   * ({@link Duration#ZERO}: forever), or null when the usual HTTP timeouts apply.
    */
-  public java.time.Duration streamIdleTimeout() {
+  public Duration streamIdleTimeout() {
     return config.streamIdleTimeout();
   }
 

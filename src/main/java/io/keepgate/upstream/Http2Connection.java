@@ -14,6 +14,8 @@ import io.netty.handler.codec.http2.Http2StreamChannelBootstrap;
 import io.netty.handler.codec.http2.Http2StreamFrameToHttpObjectCodec;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.Future;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.Locale;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
@@ -127,14 +129,14 @@ final class Http2Connection extends PooledConnection {
     Http2Error error = Http2Error.valueOf(goAway.errorCode());
     if (error != Http2Error.NO_ERROR) {
       log.info("GOAWAY {} from upstream {}: {}", error == null ? goAway.errorCode() : error.name().toLowerCase(Locale.ROOT),
-          pool.endpoint(), goAway.content().toString(java.nio.charset.StandardCharsets.UTF_8));
+          pool.endpoint(), goAway.content().toString(StandardCharsets.UTF_8));
     }
     if (ready) {
       pool.onGoAway(this);
     }
   }
 
-  private void armPing(java.time.Duration after) {
+  private void armPing(Duration after) {
     if (ping.enabled()) {
       pool.loop().timers().list(after).arm(pingTimer, pool.loop().now());
     }
@@ -160,14 +162,6 @@ final class Http2Connection extends PooledConnection {
       awaitingPingAck = false;
       armPing(ping.interval());
     }
-  }
-
-  @Override
-  public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-    if (failure == null) {
-      failure = cause;
-    }
-    ctx.close();
   }
 
   @Override

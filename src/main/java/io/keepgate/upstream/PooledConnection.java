@@ -1,6 +1,7 @@
 package io.keepgate.upstream;
 
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 
 /**
@@ -72,6 +73,15 @@ abstract class PooledConnection extends ChannelInboundHandlerAdapter {
 
   boolean closing() {
     return state == State.CLOSING || state == State.CLOSED;
+  }
+
+  /** The first failure is kept (its close reason and the exchange's 502 tell it); the connection closes. */
+  @Override
+  public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+    if (failure == null) {
+      failure = cause;
+    }
+    ctx.close();
   }
 
   /** The reason counted for its close: the one it was closed with, else what the socket showed. */

@@ -129,14 +129,6 @@ public class UpstreamConnection extends PooledConnection {
   }
 
   @Override
-  public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-    if (failure == null) {
-      failure = cause;
-    }
-    ctx.close();
-  }
-
-  @Override
   public void channelInactive(ChannelHandlerContext ctx) {
     reading = false;
     Listener current = listener;

@@ -12,13 +12,9 @@ import io.grpc.StatusRuntimeException;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.stub.ClientCalls;
 import io.keepgate.testing.GatewayHarness;
+import io.keepgate.testing.GrpcText;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import java.io.ByteArrayInputStream;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
@@ -29,28 +25,11 @@ import org.junit.jupiter.api.Test;
  * keepgate's reason as the message.
  */
 class GrpcErrorsIT {
-  private static final MethodDescriptor.Marshaller<String> TEXT = new MethodDescriptor.Marshaller<>() {
-    @Override
-    public InputStream stream(String value) {
-      return new ByteArrayInputStream(value.getBytes(StandardCharsets.UTF_8));
-    }
-
-    @Override
-    public String parse(InputStream stream) {
-      try {
-        return new String(stream.readAllBytes(), StandardCharsets.UTF_8);
-      } catch (IOException e) {
-        throw new UncheckedIOException(e);
-      }
-    }
-  };
 
   private static StatusRuntimeException call(int port, String method) throws InterruptedException {
     ManagedChannel channel = NettyChannelBuilder.forAddress("127.0.0.1", port).usePlaintext().build();
     try {
-      MethodDescriptor<String, String> descriptor = MethodDescriptor.<String, String>newBuilder()
-          .setType(MethodDescriptor.MethodType.UNARY).setFullMethodName(method)
-          .setRequestMarshaller(TEXT).setResponseMarshaller(TEXT).build();
+      MethodDescriptor<String, String> descriptor = GrpcText.method(method, MethodDescriptor.MethodType.UNARY);
       return assertThrows(StatusRuntimeException.class, () -> ClientCalls.blockingUnaryCall(channel, descriptor,
           CallOptions.DEFAULT.withDeadlineAfter(10, TimeUnit.SECONDS), "hello"));
     } finally {

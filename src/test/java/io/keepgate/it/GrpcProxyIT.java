@@ -19,15 +19,12 @@ import io.grpc.stub.ServerCalls;
 import io.grpc.stub.StreamObserver;
 import io.keepgate.testing.Await;
 import io.keepgate.testing.GatewayHarness;
+import io.keepgate.testing.GrpcText;
 import io.keepgate.testing.TcpRelay;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import java.io.ByteArrayInputStream;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -51,30 +48,13 @@ import org.junit.jupiter.api.Test;
  */
 class GrpcProxyIT {
   private static final Duration WAIT = Duration.ofSeconds(10);
-  private static final MethodDescriptor.Marshaller<String> TEXT = new MethodDescriptor.Marshaller<>() {
-    @Override
-    public InputStream stream(String value) {
-      return new ByteArrayInputStream(value.getBytes(StandardCharsets.UTF_8));
-    }
-
-    @Override
-    public String parse(InputStream stream) {
-      try {
-        return new String(stream.readAllBytes(), StandardCharsets.UTF_8);
-      } catch (IOException e) {
-        throw new UncheckedIOException(e);
-      }
-    }
-  };
 
   private final List<AutoCloseable> resources = new ArrayList<>();
   /** Messages the server-streaming method has sent, for the test that kills the server mid-stream. */
   private final CountDownLatch twoSent = new CountDownLatch(2);
 
   private static MethodDescriptor<String, String> method(String service, String name, MethodDescriptor.MethodType type) {
-    return MethodDescriptor.<String, String>newBuilder().setType(type)
-        .setFullMethodName(MethodDescriptor.generateFullMethodName(service, name))
-        .setRequestMarshaller(TEXT).setResponseMarshaller(TEXT).build();
+    return GrpcText.method(MethodDescriptor.generateFullMethodName(service, name), type);
   }
 
   /** Say (unary), Count (server streaming: n messages, then an error when asked), Chat (bidirectional echo). */
