@@ -147,6 +147,9 @@ public final class Gateway {
     Upstreams upstreams = Upstreams.create(environment, config.upstreams());
     runtime.set(new GatewayRuntime(config, upstreams, RouteTable.create(config.routes(), upstreams), 1));
     metrics.upstreams(upstreams.all());
+    if (config.cluster().enabled()) {
+      metrics.bindCluster(cluster::memberCount);
+    }
     cluster.onSharesChanged(() -> runtime.get().upstreams().resplitBudgets());
     cluster.onHealth((upstream, endpoint, healthy) -> runtime.get().upstreams().adoptVerdict(upstream, endpoint, healthy));
     cluster.publishPoolsPeriodically(this::poolSnapshot);
@@ -160,7 +163,7 @@ public final class Gateway {
     if (configFile != null) {
       reloader = ConfigReloader.watch(configFile, this);
     }
-    AdminVerticle admin = new AdminVerticle(config.admin(), runtime::get, state, registry, cluster, reloader);
+    AdminVerticle admin = new AdminVerticle(config.admin(), runtime::get, state, registry, metrics, cluster, reloader);
     await(vertx.deployVerticle(admin));
     adminPort = admin.actualPort();
     state.setReady(true);

@@ -6,37 +6,48 @@ import io.keepgate.GatewayState;
 import io.keepgate.cluster.ClusterState;
 import io.keepgate.config.AdminConfig;
 import io.keepgate.config.ConfigLoader;
+import io.keepgate.metrics.GatewayMetrics;
 import io.keepgate.upstream.Upstream;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
 import java.util.List;
 import java.util.function.Supplier;
 
 /**
  * The admin listener (never the proxy port): liveness, readiness, Prometheus metrics, pool and
- * config views. It only reads published snapshots and never reaches into a proxy's pool.
+ * config views, and the live dashboard ({@code /}: one page fed by {@code /admin/events}, a frame a
+ * second). It only reads published snapshots and never reaches into a proxy's pool.
  */
 public final class AdminVerticle extends VerticleBase {
   private final AdminConfig config;
   private final Supplier<GatewayRuntime> runtime;
   private final GatewayState state;
   private final PrometheusMeterRegistry registry;
+  private final GatewayMetrics metrics;
   private final ClusterState cluster;
   private final ConfigReloader reloader;
   private HttpServer server;
+  /** How often an open dashboard gets a frame. */
+  static final long EVENT_PERIOD_MILLIS = 1000;
 
   /** @param reloader applies config-file changes; null when the gateway runs without a config file */
   public AdminVerticle(AdminConfig config, Supplier<GatewayRuntime> runtime, GatewayState state,
-      PrometheusMeterRegistry registry, ClusterState cluster, ConfigReloader reloader) {
+      PrometheusMeterRegistry registry, GatewayMetrics metrics, ClusterState cluster, ConfigReloader reloader) {
     this.config = config;
     this.runtime = runtime;
     this.state = state;
     this.registry = registry;
+    this.metrics = metrics;
     this.cluster = cluster;
     this.reloader = reloader;
   }
@@ -66,6 +77,10 @@ public final class AdminVerticle extends VerticleBase {
     });
     router.post("/admin/reload").handler(this::reload);
     router.get("/admin/cluster").handler(ctx -> json(ctx, cluster.view()));
+    Buffer page = dashboardPage();
+    router.get("/").handler(ctx -> ctx.response().putHeader("content-type", "text/html; charset=utf-8").end(page));
+    router.get("/dashboard").handler(ctx -> ctx.redirect("/"));
+    router.get("/admin/events").handler(this::events);
     return vertx.createHttpServer()
         .requestHandler(router)
         .listen(config.port(), config.host())
@@ -89,6 +104,26 @@ public final class AdminVerticle extends VerticleBase {
       ctx.response().setStatusCode(result.equals("rejected") ? 422 : result.equals("unreadable") ? 503 : 200);
       json(ctx, ar.result().toJson());
     });
+  }
+
+  /** Server-sent events: a {@link DashboardView} frame now and about once a second while the page is open. */
+  private void events(RoutingContext ctx) {
+    HttpServerResponse response = ctx.response().setChunked(true)
+        .putHeader("content-type", "text/event-stream")
+        .putHeader("cache-control", "no-cache");
+    Runnable send = () -> response.write("data: " + DashboardView.of(runtime.get(), metrics, cluster).encode() + "\n\n");
+    send.run();
+    long timer = vertx.setPeriodic(EVENT_PERIOD_MILLIS, id -> send.run());
+    response.closeHandler(v -> vertx.cancelTimer(timer));
+    response.exceptionHandler(e -> vertx.cancelTimer(timer));
+  }
+
+  private static Buffer dashboardPage() {
+    try (InputStream in = AdminVerticle.class.getResourceAsStream("dashboard.html")) {
+      return Buffer.buffer(in.readAllBytes());
+    } catch (IOException e) {
+      throw new UncheckedIOException("the dashboard page is missing from the jar", e);
+    }
   }
 
   /** The bound port (useful when configured as 0). */

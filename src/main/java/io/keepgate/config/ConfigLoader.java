@@ -174,7 +174,8 @@ public final class ConfigLoader {
   }
 
   private static GatewayConfig readGateway(Reader root) {
-    root.checkKeys("server", "admin", "accessLog", "upstreams", "routes", "cluster");
+    // $schema: the editor's pointer to config/keepgate.schema.json, nothing to the gateway
+    root.checkKeys("$schema", "server", "admin", "accessLog", "upstreams", "routes", "cluster");
     int mark = root.problemCount();
     ServerConfig server = readServer(root.object("server"));
     AdminConfig admin = readAdmin(root.object("admin"));

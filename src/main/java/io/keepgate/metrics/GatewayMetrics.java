@@ -5,8 +5,6 @@ import static io.keepgate.metrics.MetricNames.*;
 import io.keepgate.upstream.CloseReason;
 import io.keepgate.upstream.EndpointStats;
 import io.keepgate.upstream.Upstream;
-import io.netty.buffer.ByteBufAllocator;
-import io.netty.buffer.ByteBufAllocatorMetricProvider;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
@@ -15,6 +13,12 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.MultiGauge;
 import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.distribution.CountAtBucket;
+import io.micrometer.core.instrument.distribution.HistogramSnapshot;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.ByteBufAllocatorMetricProvider;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -26,6 +30,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.function.IntSupplier;
 
 /**
  * keepgate's own meters on a Micrometer registry (the Vert.x and JVM meters sit beside them).
@@ -89,6 +94,11 @@ public final class GatewayMetrics {
   }
 
   /** Publishes how many access log lines were dropped. */
+  /** The members this node sees, for {@code keepgate_cluster_members} (a clustered node only). */
+  public void bindCluster(IntSupplier members) {
+    Gauge.builder(CLUSTER_MEMBERS, members, IntSupplier::getAsInt).register(registry);
+  }
+
   public void bindAccessLog(AccessLog accessLog) {
     FunctionCounter.builder(ACCESS_LOG_DROPPED, accessLog, AccessLog::dropped).register(registry);
   }
@@ -215,6 +225,7 @@ public final class GatewayMetrics {
     meters.add(Gauge.builder(UPSTREAM_CONNECTIONS, stats, EndpointStats::idle).tags(tags).tag(TAG_STATE, "idle")
         .register(registry));
     meters.add(Gauge.builder(UPSTREAM_PENDING_REQUESTS, stats, EndpointStats::pending).tags(tags).register(registry));
+    meters.add(Gauge.builder(UPSTREAM_PENDING_LIMIT, stats, EndpointStats::pendingLimit).tags(tags).register(registry));
     meters.add(Gauge.builder(UPSTREAM_HEALTHY, stats, s -> s.healthy() ? 1 : 0).tags(tags).register(registry));
     meters.add(FunctionCounter.builder(UPSTREAM_CONNECTIONS_OPENED, stats, EndpointStats::opened).tags(tags)
         .register(registry));
@@ -250,6 +261,36 @@ public final class GatewayMetrics {
   /** A reload was refused (invalid config); the old one keeps serving. */
   public void reloadRejected() {
     reloadsRejected.increment();
+  }
+
+  /**
+   * Per route, what its requests came to so far: {@code {count, codes: {"200": n}, buckets: [[le
+   * seconds, cumulative count], ...]}} (the latency histogram summed over status codes), for the
+   * live dashboard.
+   */
+  public JsonObject requestsByRoute() {
+    JsonObject routes = new JsonObject();
+    for (Timer timer : registry.find(REQUEST_DURATION).timers()) {
+      JsonObject route = routes.getJsonObject(timer.getId().getTag(TAG_ROUTE));
+      if (route == null) {
+        route = new JsonObject().put("count", 0L).put("codes", new JsonObject()).put("buckets", new JsonArray());
+        routes.put(timer.getId().getTag(TAG_ROUTE), route);
+      }
+      HistogramSnapshot snapshot = timer.takeSnapshot();
+      route.put("count", route.getLong("count") + snapshot.count());
+      JsonObject codes = route.getJsonObject("codes");
+      codes.put(timer.getId().getTag(TAG_CODE), codes.getLong(timer.getId().getTag(TAG_CODE), 0L) + snapshot.count());
+      JsonArray buckets = route.getJsonArray("buckets");
+      CountAtBucket[] counts = snapshot.histogramCounts();
+      for (int i = 0; i < counts.length; i++) {
+        if (buckets.size() <= i) {
+          buckets.add(new JsonArray().add(counts[i].bucket(TimeUnit.SECONDS)).add(0.0));
+        }
+        JsonArray bucket = buckets.getJsonArray(i);
+        bucket.set(1, bucket.getDouble(1) + counts[i].count());
+      }
+    }
+    return routes;
   }
 
   /** Counts one answered client request. {@code route} is a route name or {@link MetricNames#NO_ROUTE}. */

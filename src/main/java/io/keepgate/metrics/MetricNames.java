@@ -15,6 +15,8 @@ public final class MetricNames {
   public static final String UPSTREAM_CONNECT_FAILURES = "keepgate.upstream.connect.failures";
   /** Gauge {@code keepgate_upstream_pending_requests{upstream,endpoint}}: requests waiting for a connection. */
   public static final String UPSTREAM_PENDING_REQUESTS = "keepgate.upstream.pending.requests";
+  /** Gauge {@code keepgate_upstream_pending_requests_limit{upstream,endpoint}}: {@code maxPendingRequests}, for alerts on a queue near full. */
+  public static final String UPSTREAM_PENDING_LIMIT = "keepgate.upstream.pending.requests.limit";
   /** Counter {@code keepgate_upstream_requests_total{upstream,endpoint}}: requests sent (one per lease). */
   public static final String UPSTREAM_REQUESTS = "keepgate.upstream.requests";
   /** Counter {@code keepgate_upstream_retries_total{upstream,endpoint}}: requests retried after the keep-alive race. */
@@ -77,6 +79,8 @@ public final class MetricNames {
   public static final String CONFIG_RELOADS = "keepgate.config.reloads";
   /** Gauge {@code keepgate_config_version}: 1 at start, one more per applied reload. */
   public static final String CONFIG_VERSION = "keepgate.config.version";
+  /** Gauge {@code keepgate_cluster_members}: members this node sees in its cluster (registered with the cluster on). */
+  public static final String CLUSTER_MEMBERS = "keepgate.cluster.members";
 
   public static final String TAG_UPSTREAM = "upstream";
   public static final String TAG_ENDPOINT = "endpoint";

@@ -29,6 +29,7 @@ public final class EndpointStats {
 
   /** The health of the endpoint's current incarnation (a reload builds a new one): the healthy gauge reads it. */
   private volatile BooleanSupplier healthy = () -> true;
+  private volatile int pendingLimit;
 
   public EndpointStats() {
     for (CloseReason reason : CloseReason.values()) {
@@ -78,6 +79,15 @@ public final class EndpointStats {
       sum += pool.idle();
     }
     return sum;
+  }
+
+  /** {@code maxPendingRequests} of the endpoint's running config (it may change on a reload). */
+  public int pendingLimit() {
+    return pendingLimit;
+  }
+
+  void pendingLimit(int limit) {
+    pendingLimit = limit;
   }
 
   /** Requests waiting for a connection. */

@@ -44,6 +44,7 @@ public final class UpstreamEndpoint {
     this.permits = new ConnectionPermits(config.pool().maxConnectionsPerEndpoint());
     this.budget = budget;
     stats.healthFrom(health::healthy);
+    stats.pendingLimit(config.pool().maxPendingRequests());
     for (Loop loop : loops) {
       LoopPool pool = new LoopPool(this, loop, connectors.apply(this, loop));
       pools.add(pool);

@@ -72,6 +72,11 @@ public final class GatewayHarness implements AutoCloseable {
     return gateway;
   }
 
+  /** A URL of the admin listener, e.g. {@code adminUrl("/")} for the dashboard. */
+  public String adminUrl(String path) {
+    return "http://127.0.0.1:" + gateway.adminPort() + path;
+  }
+
   public int port() {
     return gateway.proxyPort();
   }
