@@ -105,7 +105,7 @@ public final class ConfigLoader {
    */
   public static JsonObject toJson(GatewayConfig config) {
     JsonArray upstreams = new JsonArray();
-    config.upstreams().forEach(upstream -> upstreams.add(withHttp2Ping(upstreamJson(upstream), upstream)));
+    config.upstreams().forEach(upstream -> upstreams.add(upstreamJson(upstream)));
     JsonArray routes = new JsonArray();
     config.routes().forEach(route -> routes.add(routeJson(route)));
     return new JsonObject()
@@ -727,6 +727,11 @@ public final class ConfigLoader {
     } else {
       json.put("discovery", discoveryJson(u.discovery()));
     }
+    if (u.protocol().http2()) { // the PING probe exists for HTTP/2 upstreams only
+      json.put("http2Ping", new JsonObject()
+          .put("intervalMs", u.http2Ping().interval().toMillis())
+          .put("timeoutMs", u.http2Ping().timeout().toMillis()));
+    }
     return json
         .put("loadBalancer", u.loadBalancer().jsonName())
         .put("pool", new JsonObject()
@@ -761,13 +766,6 @@ public final class ConfigLoader {
             .put("timeoutMs", h.timeout().toMillis())
             .put("unhealthyThreshold", h.unhealthyThreshold())
             .put("healthyThreshold", h.healthyThreshold()));
-  }
-
-  /** The PING probe, for the HTTP/2 upstreams that have one. */
-  private static JsonObject withHttp2Ping(JsonObject json, UpstreamConfig u) {
-    return !u.protocol().http2() ? json : json.put("http2Ping", new JsonObject()
-        .put("intervalMs", u.http2Ping().interval().toMillis())
-        .put("timeoutMs", u.http2Ping().timeout().toMillis()));
   }
 
   private static JsonObject discoveryJson(DiscoveryConfig discovery) {

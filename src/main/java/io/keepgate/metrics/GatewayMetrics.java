@@ -93,12 +93,12 @@ public final class GatewayMetrics {
     return total;
   }
 
-  /** Publishes how many access log lines were dropped. */
   /** The members this node sees, for {@code keepgate_cluster_members} (a clustered node only). */
   public void bindCluster(IntSupplier members) {
     Gauge.builder(CLUSTER_MEMBERS, members, IntSupplier::getAsInt).register(registry);
   }
 
+  /** Publishes how many access log lines were dropped. */
   public void bindAccessLog(AccessLog accessLog) {
     FunctionCounter.builder(ACCESS_LOG_DROPPED, accessLog, AccessLog::dropped).register(registry);
   }

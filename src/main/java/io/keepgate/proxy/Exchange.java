@@ -112,6 +112,8 @@ final class Exchange implements LoopPool.Waiter, UpstreamConnection.Listener, Ti
   private boolean retried;
   private int reroutes;
   private int moves;
+  /** The loop's list for the upstream's silence limit, once looked up for the current pool. */
+  private TimeoutList silenceTimeouts;
   /** How often an HTTP/2 backend left the request unprocessed (GOAWAY, REFUSED_STREAM). */
   private int refusals;
   /** Inside an interim (1xx) response, whose end marker follows its head. */
@@ -174,6 +176,7 @@ final class Exchange implements LoopPool.Waiter, UpstreamConnection.Listener, Ti
   private void acquire(UpstreamEndpoint chosen) {
     state = State.ACQUIRING;
     endpoint = chosen;
+    silenceTimeouts = null; // a new pool, or a new route after a reload
     if (endpoint == null) {
       fail(503, "no healthy endpoint in upstream " + route.upstream().name());
       return;
@@ -203,7 +206,7 @@ final class Exchange implements LoopPool.Waiter, UpstreamConnection.Listener, Ti
     upstreamStartNanos = client.loop().loop.now();
     connection.expectResponse(head);
     writeUpstream(request);
-    if (route.streamIdleTimeout() != null) {
+    if (route.streamIdleTimeout() != null && hasBody) {
       armResponseTimeout(); // a stream: the backend's silence counts from its start, whatever the client sends
     }
     if (!hasBody) {
@@ -596,14 +599,17 @@ final class Exchange implements LoopPool.Waiter, UpstreamConnection.Listener, Ti
     return streaming != null ? streaming : route.upstream().config().responseTimeout();
   }
 
+  /** Starts (again) the clock on the upstream's silence; re-armed after every upstream read batch. */
   private void armResponseTimeout() {
-    Duration limit = silenceLimit();
-    if (limit.isZero()) {
-      return; // a stream that may stay silent for ever
+    if (silenceTimeouts == null) {
+      Duration limit = silenceLimit();
+      if (limit.isZero()) {
+        return; // a stream that may stay silent for ever
+      }
+      silenceTimeouts = pool != null && route.streamIdleTimeout() == null ? pool.responseTimeouts()
+          : client.loop().loop.timers().list(limit); // looked up once, not per read
     }
-    TimeoutList list = pool != null && route.streamIdleTimeout() == null ? pool.responseTimeouts()
-        : client.loop().loop.timers().list(limit);
-    list.arm(responseTimeout, client.loop().loop.now());
+    silenceTimeouts.arm(responseTimeout, client.loop().loop.now());
   }
 
   /** What bounds a stall of the request body: {@code server.idleTimeoutMs}, a streaming route's own, or nothing. */
