@@ -152,6 +152,8 @@ public final class Gateway {
     }
     cluster.onSharesChanged(() -> runtime.get().upstreams().resplitBudgets());
     cluster.onHealth((upstream, endpoint, healthy) -> runtime.get().upstreams().adoptVerdict(upstream, endpoint, healthy));
+    cluster.onKeepAliveTimeout((upstream, endpoint, millis) ->
+        runtime.get().upstreams().adoptKeepAliveTimeout(upstream, endpoint, millis));
     cluster.publishPoolsPeriodically(this::poolSnapshot);
 
     accessLog = new AccessLog(config.accessLog().enabled());

@@ -54,6 +54,19 @@ public final class PoolsView {
         .put("requests", stats.requests())
         .put("retries", stats.retries())
         .put("tlsHandshakes", stats.tlsHandshakes())
-        .put("tlsHandshakeMillis", Math.round(stats.tlsHandshakeSeconds() * 1000));
+        .put("tlsHandshakeMillis", Math.round(stats.tlsHandshakeSeconds() * 1000))
+        .put("keepAlive", keepAlive(stats));
+  }
+
+  /** The idle timeout in use and what it was learned from: HTTP keep-alive, not TCP keepalive. */
+  private static JsonObject keepAlive(EndpointStats stats) {
+    long backend = stats.backendKeepAliveTimeoutMillis();
+    return new JsonObject()
+        .put("idleTimeoutMs", Math.round(stats.idleTimeoutSeconds() * 1000))
+        .put("source", stats.idleTimeoutSource())
+        .put("backendTimeoutMs", backend < 0 ? null : backend)
+        .put("backendCloses", new JsonObject()
+            .put("idle", stats.idleClosesByBackend())
+            .put("reuse", stats.reuseClosesByBackend()));
   }
 }

@@ -4,14 +4,19 @@ import io.vertx.core.json.JsonObject;
 import java.util.function.Supplier;
 
 /**
- * What a keepgate node shares with its peers: endpoint health verdicts, pool snapshots, and the
- * split of cluster-wide connection budgets among live members.
+ * What a keepgate node shares with its peers: endpoint health verdicts, the backends' learned
+ * keep-alive timeouts, pool snapshots, and the split of cluster-wide connection budgets among live members.
  *
  * <p>Threading: every method is safe from any thread and never blocks: reads come from local
  * copies kept current by listeners, writes are asynchronous. The request path only calls
- * {@link #shareOf}, {@link #leaseValid} and {@link #ownsProbe}, all local.
+ * {@link #shareOf}, {@link #leaseValid}, {@link #ownsProbe} and {@link #keepAliveTimeoutMillis}, all local.
  */
 public interface ClusterState {
+
+  /** A backend keep-alive timeout learned by any node, this one included. */
+  interface KeepAliveListener {
+    void onKeepAliveTimeout(String upstream, String endpoint, long millis);
+  }
 
   /** A verdict on one endpoint from any node, this one included. */
   interface HealthListener {
@@ -42,6 +47,18 @@ public interface ClusterState {
 
   /** Verdicts published by other nodes. */
   void onHealth(HealthListener listener);
+
+  /**
+   * Tells every node the HTTP keep-alive timeout this node learned for an endpoint's backend, so that
+   * they close idle connections before it without seeing a close themselves.
+   */
+  void publishKeepAliveTimeout(String upstream, String endpoint, long millis);
+
+  /** The keep-alive timeout the cluster learned for an endpoint, in milliseconds; -1 for none. Local. */
+  long keepAliveTimeoutMillis(String upstream, String endpoint);
+
+  /** Keep-alive timeouts learned by any node, these known now first. */
+  void onKeepAliveTimeout(KeepAliveListener listener);
 
   /** Called after any share may have changed: a member joined or is known gone, the lease lapsed or came back. */
   void onSharesChanged(Runnable listener);

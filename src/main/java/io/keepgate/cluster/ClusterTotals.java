@@ -6,7 +6,8 @@ import java.util.Map;
 
 /**
  * Adds up pool snapshots of several members into cluster-wide totals per upstream and endpoint:
- * counters, gauges and budget shares summed, {@code healthy} true only where every member says so.
+ * counters, gauges and budget shares summed, timeouts the lowest, {@code healthy} true only where
+ * every member says so.
  *
  * <p>Threading: a pure function.
  */
@@ -32,7 +33,7 @@ final class ClusterTotals {
     for (Map.Entry<String, Object> field : stats) {
       Object value = field.getValue();
       if (value instanceof Number number) {
-        result.put(field.getKey(), ((Number) result.getValue(field.getKey(), 0L)).longValue() + number.longValue());
+        result.put(field.getKey(), combine(field.getKey(), result.getValue(field.getKey()), number.longValue()));
       } else if (value instanceof Boolean healthy) {
         result.put(field.getKey(), result.getBoolean(field.getKey(), true) && healthy);
       } else if (value instanceof JsonObject nested) {
@@ -40,5 +41,13 @@ final class ClusterTotals {
       }
     }
     return result;
+  }
+
+  /** Counters and gauges add up; a timeout ({@code ...TimeoutMs}) is the lowest, the one the cluster applies. */
+  private static long combine(String key, Object sum, long value) {
+    if (!(sum instanceof Number current)) {
+      return value;
+    }
+    return key.endsWith("TimeoutMs") ? Math.min(current.longValue(), value) : current.longValue() + value;
   }
 }

@@ -43,6 +43,9 @@ import org.slf4j.LoggerFactory;
  * <ul>
  *   <li>Health: map {@code keepgate.health}, key {@code upstream|endpoint}, value the verdict.
  *       Written with {@code setAsync}; an entry listener hands every change to the pools.</li>
+ *   <li>Learned backend keep-alive timeouts: map {@code keepgate.keepalive}, key {@code upstream|endpoint},
+ *       value milliseconds; written by the node that learned a lower one, mirrored locally, and handed
+ *       to the pools of every node, so that none has to see the backend's close itself.</li>
  *   <li>Pool snapshots: map {@code keepgate.pools}, key the member UUID, value this node's
  *       {@code /admin/pools} JSON, written every second with a 5 s TTL and mirrored locally, so
  *       a dead member's snapshot disappears with it.</li>
@@ -65,6 +68,7 @@ public final class HazelcastCluster implements ClusterState {
   private static final Logger log = LoggerFactory.getLogger(HazelcastCluster.class);
   private static final String HEALTH_MAP = "keepgate.health";
   private static final String POOLS_MAP = "keepgate.pools";
+  private static final String KEEPALIVE_MAP = "keepgate.keepalive";
   private static final int SNAPSHOT_TTL_SECONDS = 5;
   private static final int TICK_MILLIS = 250;
   private static final int PROBE_TIMEOUT_MILLIS = 1000;
@@ -72,6 +76,9 @@ public final class HazelcastCluster implements ClusterState {
   private final HazelcastInstance hazelcast;
   private final IMap<String, Boolean> health;
   private final IMap<String, String> pools;
+  private final IMap<String, Long> keepAliveTimeouts;
+  private final Map<String, Long> keepAliveCopy = new ConcurrentHashMap<>();
+  private final List<KeepAliveListener> keepAliveListeners = new CopyOnWriteArrayList<>();
   private final Map<String, Boolean> healthCopy = new ConcurrentHashMap<>();
   private final Map<String, JsonObject> poolsCopy = new ConcurrentHashMap<>();
   private final List<HealthListener> healthListeners = new CopyOnWriteArrayList<>();
@@ -87,6 +94,7 @@ public final class HazelcastCluster implements ClusterState {
     this.hazelcast = hazelcast;
     this.health = hazelcast.getMap(HEALTH_MAP);
     this.pools = hazelcast.getMap(POOLS_MAP);
+    this.keepAliveTimeouts = hazelcast.getMap(KEEPALIVE_MAP);
     this.members = List.copyOf(hazelcast.getCluster().getMembers());
     this.lease = new ShareLease(lease, selfId(), ids(members), System.nanoTime());
   }
@@ -156,6 +164,8 @@ public final class HazelcastCluster implements ClusterState {
     health.addEntryListener(new HealthMapListener(), true);
     pools.addEntryListener(new PoolsMapListener(), true);
     health.forEach(healthCopy::put); // verdicts that predate this member: startup only, main thread
+    keepAliveTimeouts.addEntryListener(new KeepAliveMapListener(), true);
+    keepAliveTimeouts.forEach(keepAliveCopy::put);
     scheduler.scheduleAtFixedRate(this::updateLease, TICK_MILLIS, TICK_MILLIS, TimeUnit.MILLISECONDS);
     prober.scheduleWithFixedDelay(this::probeDeparted, 1, 1, TimeUnit.SECONDS);
   }
@@ -263,6 +273,28 @@ public final class HazelcastCluster implements ClusterState {
   }
 
   @Override
+  public void publishKeepAliveTimeout(String upstream, String endpoint, long millis) {
+    String key = key(upstream, endpoint);
+    keepAliveCopy.put(key, millis);
+    // off the caller's event loop: not even an asynchronous Hazelcast call runs there
+    scheduler.execute(() -> keepAliveTimeouts.setAsync(key, millis).exceptionally(error -> {
+      log.warn("could not publish the keep-alive timeout of {}: {}", key, error.toString());
+      return null;
+    }));
+  }
+
+  @Override
+  public long keepAliveTimeoutMillis(String upstream, String endpoint) {
+    return keepAliveCopy.getOrDefault(key(upstream, endpoint), -1L);
+  }
+
+  @Override
+  public void onKeepAliveTimeout(KeepAliveListener listener) {
+    keepAliveListeners.add(listener);
+    keepAliveCopy.forEach((key, millis) -> deliverKeepAlive(listener, key, millis));
+  }
+
+  @Override
   public void onSharesChanged(Runnable listener) {
     shareListeners.add(listener);
   }
@@ -296,6 +328,8 @@ public final class HazelcastCluster implements ClusterState {
     }
     JsonObject verdicts = new JsonObject();
     healthCopy.forEach(verdicts::put);
+    JsonObject keepAlive = new JsonObject();
+    keepAliveCopy.forEach(keepAlive::put);
     long now = System.nanoTime();
     return new JsonObject()
         .put("enabled", true)
@@ -307,6 +341,7 @@ public final class HazelcastCluster implements ClusterState {
             .put("splitAmong", lease.basis().size())
             .put("departed", new JsonArray(List.copyOf(lease.departed()))))
         .put("health", verdicts)
+        .put("keepAliveTimeoutsMs", keepAlive)
         .put("totals", ClusterTotals.of(snapshots));
   }
 
@@ -324,6 +359,29 @@ public final class HazelcastCluster implements ClusterState {
   private static void deliver(HealthListener listener, String key, boolean healthy) {
     int bar = key.indexOf('|');
     listener.onVerdict(key.substring(0, bar), key.substring(bar + 1), healthy);
+  }
+
+  private static void deliverKeepAlive(KeepAliveListener listener, String key, long millis) {
+    int bar = key.indexOf('|');
+    listener.onKeepAliveTimeout(key.substring(0, bar), key.substring(bar + 1), millis);
+  }
+
+  private final class KeepAliveMapListener
+      implements EntryAddedListener<String, Long>, EntryUpdatedListener<String, Long> {
+    @Override
+    public void entryAdded(EntryEvent<String, Long> event) {
+      onLearned(event);
+    }
+
+    @Override
+    public void entryUpdated(EntryEvent<String, Long> event) {
+      onLearned(event);
+    }
+
+    private void onLearned(EntryEvent<String, Long> event) {
+      keepAliveCopy.put(event.getKey(), event.getValue());
+      keepAliveListeners.forEach(listener -> deliverKeepAlive(listener, event.getKey(), event.getValue()));
+    }
   }
 
   private final class HealthMapListener

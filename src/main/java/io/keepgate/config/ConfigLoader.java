@@ -558,7 +558,7 @@ public final class ConfigLoader {
 
   private static PoolConfig readPool(Reader r) {
     r.checkKeys("maxConnectionsPerEndpoint", "maxConnectionsTotal", "maxPendingRequests", "pendingTimeoutMs",
-        "idleTimeoutMs", "maxLifetimeMs", "maxRequestsPerConnection", "connectTimeoutMs");
+        "idleTimeoutMs", "maxLifetimeMs", "maxRequestsPerConnection", "connectTimeoutMs", "keepAliveLearning");
     return new PoolConfig(
         r.integer("maxConnectionsPerEndpoint", PoolConfig.DEFAULT_MAX_CONNECTIONS_PER_ENDPOINT, 1, Integer.MAX_VALUE),
         r.integer("maxConnectionsTotal", PoolConfig.DEFAULT_MAX_CONNECTIONS_TOTAL, 0, Integer.MAX_VALUE),
@@ -567,7 +567,14 @@ public final class ConfigLoader {
         r.duration("idleTimeoutMs", PoolConfig.DEFAULT_IDLE_TIMEOUT, true),
         r.duration("maxLifetimeMs", PoolConfig.DEFAULT_MAX_LIFETIME, false),
         r.integer("maxRequestsPerConnection", PoolConfig.DEFAULT_MAX_REQUESTS_PER_CONNECTION, 0, Integer.MAX_VALUE),
-        r.duration("connectTimeoutMs", PoolConfig.DEFAULT_CONNECT_TIMEOUT, true));
+        r.duration("connectTimeoutMs", PoolConfig.DEFAULT_CONNECT_TIMEOUT, true),
+        readKeepAliveLearning(r.object("keepAliveLearning")));
+  }
+
+  private static KeepAliveLearningConfig readKeepAliveLearning(Reader r) {
+    r.checkKeys("enabled", "minIdleTimeoutMs");
+    return new KeepAliveLearningConfig(r.bool("enabled", KeepAliveLearningConfig.DEFAULT_ENABLED),
+        r.duration("minIdleTimeoutMs", KeepAliveLearningConfig.DEFAULT_MIN_IDLE_TIMEOUT, true));
   }
 
   private static TcpKeepAliveConfig readTcpKeepAlive(Reader r) {
@@ -742,7 +749,10 @@ public final class ConfigLoader {
             .put("idleTimeoutMs", p.idleTimeout().toMillis())
             .put("maxLifetimeMs", p.maxLifetime().toMillis())
             .put("maxRequestsPerConnection", p.maxRequestsPerConnection())
-            .put("connectTimeoutMs", p.connectTimeout().toMillis()))
+            .put("connectTimeoutMs", p.connectTimeout().toMillis())
+            .put("keepAliveLearning", new JsonObject()
+                .put("enabled", p.keepAliveLearning().enabled())
+                .put("minIdleTimeoutMs", p.keepAliveLearning().minIdleTimeout().toMillis())))
         .put("tcpKeepAlive", new JsonObject()
             .put("enabled", k.enabled())
             .put("idleSeconds", k.idleSeconds())

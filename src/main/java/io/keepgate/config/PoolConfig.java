@@ -13,6 +13,7 @@ import java.time.Duration;
  * @param maxLifetime               a connection retires after this long (with jitter); zero = never
  * @param maxRequestsPerConnection  a connection retires after this many requests; 0 = no limit
  * @param connectTimeout            TCP connect timeout
+ * @param keepAliveLearning         learning the backend's own keep-alive timeout, to stay below it
  */
 public record PoolConfig(
     int maxConnectionsPerEndpoint,
@@ -22,7 +23,8 @@ public record PoolConfig(
     Duration idleTimeout,
     Duration maxLifetime,
     int maxRequestsPerConnection,
-    Duration connectTimeout) {
+    Duration connectTimeout,
+    KeepAliveLearningConfig keepAliveLearning) {
 
   /** {@value}. */
   public static final int DEFAULT_MAX_CONNECTIONS_PER_ENDPOINT = 64;

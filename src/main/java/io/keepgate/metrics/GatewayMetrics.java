@@ -237,6 +237,15 @@ public final class GatewayMetrics {
         .register(registry));
     meters.add(FunctionCounter.builder(UPSTREAM_TLS_HANDSHAKE_SECONDS, stats, EndpointStats::tlsHandshakeSeconds)
         .tags(tags).register(registry));
+    meters.add(Gauge.builder(UPSTREAM_IDLE_TIMEOUT, stats, EndpointStats::idleTimeoutSeconds).tags(tags)
+        .baseUnit("seconds").register(registry));
+    meters.add(Gauge.builder(UPSTREAM_BACKEND_KEEPALIVE_TIMEOUT, stats,
+            s -> s.backendKeepAliveTimeoutMillis() < 0 ? Double.NaN : s.backendKeepAliveTimeoutMillis() / 1000.0)
+        .tags(tags).baseUnit("seconds").register(registry));
+    meters.add(FunctionCounter.builder(UPSTREAM_BACKEND_CLOSES, stats, EndpointStats::idleClosesByBackend).tags(tags)
+        .tag(TAG_WHEN, "idle").register(registry));
+    meters.add(FunctionCounter.builder(UPSTREAM_BACKEND_CLOSES, stats, EndpointStats::reuseClosesByBackend).tags(tags)
+        .tag(TAG_WHEN, "reuse").register(registry));
     for (CloseReason reason : CloseReason.values()) {
       meters.add(FunctionCounter.builder(UPSTREAM_CONNECTIONS_CLOSED, stats, s -> s.closed(reason))
           .tags(tags).tag(TAG_REASON, reason.label()).register(registry));

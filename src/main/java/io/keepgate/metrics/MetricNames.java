@@ -21,6 +21,23 @@ public final class MetricNames {
   public static final String UPSTREAM_REQUESTS = "keepgate.upstream.requests";
   /** Counter {@code keepgate_upstream_retries_total{upstream,endpoint}}: requests retried after the keep-alive race. */
   public static final String UPSTREAM_RETRIES = "keepgate.upstream.retries";
+  /**
+   * Gauge {@code keepgate_upstream_idle_timeout_seconds{upstream,endpoint}}: how long an idle pooled
+   * connection is kept now: {@code pool.idleTimeoutMs}, or less once the backend's own keep-alive
+   * timeout is learned.
+   */
+  public static final String UPSTREAM_IDLE_TIMEOUT = "keepgate.upstream.idle.timeout";
+  /**
+   * Gauge {@code keepgate_upstream_backend_keepalive_timeout_seconds{upstream,endpoint}}: the backend's
+   * HTTP keep-alive timeout as learned from its closes (on this node or another); NaN while unknown.
+   */
+  public static final String UPSTREAM_BACKEND_KEEPALIVE_TIMEOUT = "keepgate.upstream.backend.keepalive.timeout";
+  /**
+   * Counter {@code keepgate_upstream_backend_closes_total{upstream,endpoint,when="idle|reuse"}}: pooled
+   * connections the backend closed while idle, or just reused and before any response byte (the
+   * keep-alive race); what the keep-alive timeout is learned from.
+   */
+  public static final String UPSTREAM_BACKEND_CLOSES = "keepgate.upstream.backend.closes";
   /** Gauge {@code keepgate_upstream_healthy{upstream,endpoint}}: 1 while the endpoint takes traffic. */
   public static final String UPSTREAM_HEALTHY = "keepgate.upstream.healthy";
   /** Counter {@code keepgate_requests_total{route,code}}: client requests answered. */
@@ -86,6 +103,7 @@ public final class MetricNames {
   public static final String TAG_ENDPOINT = "endpoint";
   public static final String TAG_STATE = "state";
   public static final String TAG_REASON = "reason";
+  public static final String TAG_WHEN = "when";
   public static final String TAG_ROUTE = "route";
   public static final String TAG_CODE = "code";
   public static final String TAG_RESULT = "result";

@@ -23,6 +23,8 @@ public final class EndpointStats {
   final LongAdder tlsHandshakes = new LongAdder();
   final LongAdder tlsHandshakeNanos = new LongAdder();
   final LongAdder tlsHandshakeFailures = new LongAdder();
+  private final LongAdder idleClosesByBackend = new LongAdder();
+  private final LongAdder reuseClosesByBackend = new LongAdder();
   private final EnumMap<CloseReason, LongAdder> closed = new EnumMap<>(CloseReason.class);
   /** The pools of this endpoint (one per event loop, old and new across a reload): the gauges sum them. */
   private final CopyOnWriteArrayList<PoolGauges> pools = new CopyOnWriteArrayList<>();
@@ -30,6 +32,8 @@ public final class EndpointStats {
   /** The health of the endpoint's current incarnation (a reload builds a new one): the healthy gauge reads it. */
   private volatile BooleanSupplier healthy = () -> true;
   private volatile int pendingLimit;
+  /** What the endpoint's current incarnation knows of the backend's keep-alive timeout. */
+  private volatile KeepAliveLearning keepAlive;
 
   public EndpointStats() {
     for (CloseReason reason : CloseReason.values()) {
@@ -44,6 +48,42 @@ public final class EndpointStats {
   /** Whether the endpoint takes traffic (not ejected). */
   public boolean healthy() {
     return healthy.getAsBoolean();
+  }
+
+  void keepAliveFrom(KeepAliveLearning source) {
+    keepAlive = source;
+  }
+
+  /** The idle timeout the pools apply now, in seconds: {@code idleTimeoutMs}, or less once the backend's own timeout is learned. */
+  public double idleTimeoutSeconds() {
+    KeepAliveLearning current = keepAlive;
+    return current == null ? Double.NaN : current.idleTimeoutNanos() / 1e9;
+  }
+
+  /** The backend's HTTP keep-alive timeout as learned, in milliseconds; -1 while unknown. */
+  public long backendKeepAliveTimeoutMillis() {
+    KeepAliveLearning current = keepAlive;
+    return current == null ? -1 : current.backendTimeoutMillis();
+  }
+
+  /** Where the idle timeout comes from: {@code configured}, {@code learned} on this node, or the {@code cluster}. */
+  public String idleTimeoutSource() {
+    KeepAliveLearning current = keepAlive;
+    return current == null ? "configured" : current.source();
+  }
+
+  void countBackendClose(boolean onReuse) {
+    (onReuse ? reuseClosesByBackend : idleClosesByBackend).increment();
+  }
+
+  /** Idle pooled connections the backend closed: each tells its keep-alive timeout. */
+  public long idleClosesByBackend() {
+    return idleClosesByBackend.sum();
+  }
+
+  /** Reused connections the backend closed before any response byte (the keep-alive race). */
+  public long reuseClosesByBackend() {
+    return reuseClosesByBackend.sum();
   }
 
   void attach(PoolGauges pool) {

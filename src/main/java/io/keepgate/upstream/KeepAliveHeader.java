@@ -42,7 +42,11 @@ public final class KeepAliveHeader {
       return Long.MAX_VALUE;
     }
     long timeoutMillis = timeoutSeconds * 1000L;
-    long marginMillis = Math.max(250, Math.min(1000, timeoutMillis / 4));
-    return nowNanos + TimeUnit.MILLISECONDS.toNanos(timeoutMillis - marginMillis);
+    return nowNanos + TimeUnit.MILLISECONDS.toNanos(timeoutMillis - marginMillis(timeoutMillis));
+  }
+
+  /** How long before a backend's keep-alive timeout keepgate closes: a quarter of it, between 250 ms and 1 s. */
+  static long marginMillis(long timeoutMillis) {
+    return Math.max(250, Math.min(1000, timeoutMillis / 4));
   }
 }

@@ -32,7 +32,7 @@ import java.util.function.Consumer;
  * A request is never starved while idle capacity sits on another loop,
  * and connections do not move while every loop's own connections keep up.
  * Idle connections close after {@code idleTimeout}, ahead of the backend's
- * {@code Keep-Alive: timeout}, after {@code maxLifetime} (minus up to 10 % jitter) or
+ * {@code Keep-Alive: timeout} or the timeout learned from its closes ({@link KeepAliveLearning}), after {@code maxLifetime} (minus up to 10 % jitter) or
  * {@code maxRequestsPerConnection}; every close is counted once, with its reason, when the socket
  * is gone.
  *
@@ -291,15 +291,25 @@ public final class LoopPool implements LoopTimers.Sweeper, PoolGauges {
     if (now - connection.retireAtNanos >= 0) {
       return CloseReason.MAX_LIFETIME;
     }
-    if (now - connection.idleSinceNanos >= config.idleTimeout().toNanos() || now - connection.keepAliveDeadlineNanos >= 0) {
+    if (now - idleDeadline(connection) >= 0) {
       return CloseReason.IDLE_TIMEOUT;
     }
     return null;
   }
 
   private long expiresAt(PooledConnection connection) {
-    return Math.min(connection.retireAtNanos,
-        Math.min(connection.idleSinceNanos + config.idleTimeout().toNanos(), connection.keepAliveDeadlineNanos));
+    return Math.min(connection.retireAtNanos, idleDeadline(connection));
+  }
+
+  /**
+   * When an idle connection closes: before the timeout its backend announced, else after the endpoint's
+   * idle timeout ({@code idleTimeoutMs}, or lower once the backend's own timeout is learned).
+   */
+  private long idleDeadline(PooledConnection connection) {
+    if (connection.keepAliveDeadlineNanos != Long.MAX_VALUE) {
+      return Math.min(connection.idleSinceNanos + config.idleTimeout().toNanos(), connection.keepAliveDeadlineNanos);
+    }
+    return connection.idleSinceNanos + endpoint.idleTimeoutNanos();
   }
 
   /** Why a connection coming back from an exchange must retire instead of idling, or null. */
@@ -334,6 +344,9 @@ public final class LoopPool implements LoopTimers.Sweeper, PoolGauges {
     UpstreamConnection lease = connection.newLease();
     if (lease == null) {
       return null;
+    }
+    if (connection.state == PooledConnection.State.IDLE) {
+      connection.idleAgeAtLeaseNanos = loop.now() - connection.idleSinceNanos;
     }
     if (connection.inUse++ == 0) {
       busy++;
@@ -451,6 +464,7 @@ public final class LoopPool implements LoopTimers.Sweeper, PoolGauges {
 
   /** The socket of one of this pool's connections is gone, whoever closed it: counted once here. */
   void onClosed(PooledConnection connection) {
+    observeBackendClose(connection);
     if (connection.state == PooledConnection.State.IDLE) {
       idle.remove(connection); // EOF on an idle socket drops it at once
     }
@@ -473,6 +487,29 @@ public final class LoopPool implements LoopTimers.Sweeper, PoolGauges {
     releasePermits();
     dispatch();
     publishGauges();
+  }
+
+  /**
+   * What a backend close tells of the backend's keep-alive timeout: an idle connection it closed had
+   * lived that long idle; a reused HTTP/1.1 connection it closed before any response byte (the race)
+   * had been idle that long when it was leased. Connections whose backend announced its timeout tell
+   * nothing more.
+   */
+  private void observeBackendClose(PooledConnection connection) {
+    if (!connection.closedByBackend() || connection.keepAliveDeadlineNanos != Long.MAX_VALUE) {
+      return;
+    }
+    if (connection.state == PooledConnection.State.IDLE) {
+      endpoint.observeBackendClose(loop.now() - connection.idleSinceNanos, false);
+    } else if (connection instanceof UpstreamConnection http1 && http1.carrier() == http1 && http1.leased()
+        && http1.reused() && !http1.responseBytesArrived()) {
+      endpoint.observeBackendClose(connection.idleAgeAtLeaseNanos, true);
+    }
+  }
+
+  /** The endpoint's idle timeout changed (learned, here or in the cluster): the next sweep looks again. Any thread. */
+  void idleTimeoutChanged() {
+    loop.run(() -> nextExpiryNanos = loop.now());
   }
 
   private void releasePermits() {

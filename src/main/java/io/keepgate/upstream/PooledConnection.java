@@ -33,6 +33,8 @@ abstract class PooledConnection extends ChannelInboundHandlerAdapter {
   /** When it retires by age ({@code maxLifetime} minus jitter); {@code Long.MAX_VALUE} for never. */
   long retireAtNanos = Long.MAX_VALUE;
   long idleSinceNanos;
+  /** How long it had been idle when last leased: the age a backend close before the response tells. */
+  long idleAgeAtLeaseNanos;
   /** Closed before this, ahead of the backend's announced {@code Keep-Alive: timeout}. */
   long keepAliveDeadlineNanos = Long.MAX_VALUE;
   /** Leases granted over its life (requests, or HTTP/2 streams). */
@@ -82,6 +84,15 @@ abstract class PooledConnection extends ChannelInboundHandlerAdapter {
       failure = cause;
     }
     ctx.close();
+  }
+
+  /**
+   * Whether the backend ended it (EOF, a reset, or a response that said so) rather than keepgate or
+   * the kernel's liveness probes: what the backend's keep-alive timeout looks like from here.
+   */
+  boolean closedByBackend() {
+    CloseReason reason = closeReason();
+    return reason == CloseReason.UPSTREAM_CLOSED || (closeReason == null && reason == CloseReason.ERROR);
   }
 
   /** The reason counted for its close: the one it was closed with, else what the socket showed. */

@@ -1,5 +1,6 @@
 package io.keepgate.upstream;
 
+import io.keepgate.cluster.ClusterState;
 import io.keepgate.config.Endpoint;
 import io.keepgate.config.UpstreamConfig;
 import io.keepgate.health.EndpointHealth;
@@ -16,8 +17,9 @@ import java.util.function.BiFunction;
 /**
  * One endpoint of an upstream: a {@link LoopPool} per event loop, and what those pools share: the
  * permits that keep {@code maxConnectionsPerEndpoint} exact for the node, this node's share of the
- * upstream's {@code maxConnectionsTotal}, the bounded pending queue, the health verdict and the
- * counters (which outlive a reload, keyed by upstream and endpoint).
+ * upstream's {@code maxConnectionsTotal}, the bounded pending queue, the health verdict, what is
+ * known of the backend's keep-alive timeout, and the counters (which outlive a reload, keyed by
+ * upstream and endpoint).
  *
  * <p>Threading: safe from any thread; the pools are each confined to their loop.
  */
@@ -28,6 +30,8 @@ public final class UpstreamEndpoint {
   private final EndpointHealth health;
   private final ConnectionPermits permits;
   private final BudgetShare budget;
+  private final ClusterState cluster;
+  private final KeepAliveLearning keepAlive;
   private final List<LoopPool> pools = new ArrayList<>();
   private final AtomicInteger queued = new AtomicInteger();
   private final AtomicInteger emptyPools = new AtomicInteger();
@@ -36,14 +40,22 @@ public final class UpstreamEndpoint {
   private volatile SlowStart slowStart;
 
   UpstreamEndpoint(UpstreamConfig config, Endpoint address, EndpointStats stats, EndpointHealth health,
-      BudgetShare budget, List<Loop> loops, BiFunction<UpstreamEndpoint, Loop, Connector> connectors) {
+      BudgetShare budget, ClusterState cluster, List<Loop> loops,
+      BiFunction<UpstreamEndpoint, Loop, Connector> connectors) {
     this.config = config;
     this.address = address;
     this.stats = stats;
     this.health = health;
     this.permits = new ConnectionPermits(config.pool().maxConnectionsPerEndpoint());
     this.budget = budget;
+    this.cluster = cluster;
+    this.keepAlive = new KeepAliveLearning(config.pool().idleTimeout(), config.pool().keepAliveLearning());
+    long learned = cluster.keepAliveTimeoutMillis(config.name(), address.toString());
+    if (learned >= 0) {
+      keepAlive.adoptCluster(learned); // what the cluster (or this node, before a reload) learned already
+    }
     stats.healthFrom(health::healthy);
+    stats.keepAliveFrom(keepAlive);
     stats.pendingLimit(config.pool().maxPendingRequests());
     for (Loop loop : loops) {
       LoopPool pool = new LoopPool(this, loop, connectors.apply(this, loop));
@@ -105,6 +117,35 @@ public final class UpstreamEndpoint {
 
   PoolFailure unhealthy() {
     return new PoolFailure(PoolFailure.Kind.UNHEALTHY, "endpoint " + address + " is unhealthy");
+  }
+
+  /** How long a connection whose backend announced no timeout may stay idle: {@code idleTimeoutMs}, or less once learned. */
+  long idleTimeoutNanos() {
+    return keepAlive.idleTimeoutNanos();
+  }
+
+  /**
+   * The backend closed a connection that had been idle for {@code idleAgeNanos}: idle in the pool, or
+   * just reused ({@code onReuse}, the keep-alive race). A new lower estimate goes to the cluster.
+   */
+  void observeBackendClose(long idleAgeNanos, boolean onReuse) {
+    stats.countBackendClose(onReuse);
+    long before = keepAlive.idleTimeoutNanos();
+    long publish = keepAlive.observe(idleAgeNanos);
+    if (publish >= 0) {
+      cluster.publishKeepAliveTimeout(config.name(), address.toString(), publish);
+    }
+    if (keepAlive.idleTimeoutNanos() != before) {
+      pools.forEach(LoopPool::idleTimeoutChanged);
+    }
+  }
+
+  /** The cluster's learned keep-alive timeout for this endpoint changed. Any thread. */
+  public void adoptClusterKeepAlive(long millis) {
+    long before = keepAlive.idleTimeoutNanos();
+    if (keepAlive.adoptCluster(millis) && keepAlive.idleTimeoutNanos() != before) {
+      pools.forEach(LoopPool::idleTimeoutChanged);
+    }
   }
 
   /** Takes an endpoint permit and a budget permit for a new connection of {@code pool}. */

@@ -31,6 +31,7 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.BiConsumer;
 import java.util.function.BiFunction;
+import java.util.function.Consumer;
 import java.util.function.Function;
 
 /**
@@ -114,7 +115,8 @@ public final class Upstreams {
     Function<Endpoint, UpstreamEndpoint> newEndpoint = address -> {
       EndpointHealth health = new EndpointHealth(config.name(), address, config.healthCheck(), environment.cluster());
       EndpointStats stats = environment.statsFor().apply(config.name(), address.toString());
-      UpstreamEndpoint endpoint = new UpstreamEndpoint(config, address, stats, health, budget, environment.loops(),
+      UpstreamEndpoint endpoint = new UpstreamEndpoint(config, address, stats, health, budget, environment.cluster(),
+          environment.loops(),
           (e, loop) -> new ChannelConnector(loop, config, address, channels, resolver, epoll, tls, stats));
       health.onEjected(endpoint::onEjected);
       health.start(vertx, HealthChecker.of(config.healthCheck(), probes));
@@ -177,11 +179,20 @@ public final class Upstreams {
 
   /** A health verdict from the cluster for one endpoint. */
   public void adoptVerdict(String upstream, String endpoint, boolean healthy) {
+    forEndpoint(upstream, endpoint, target -> target.health().adoptClusterVerdict(healthy));
+  }
+
+  /** A keep-alive timeout learned in the cluster for one endpoint. */
+  public void adoptKeepAliveTimeout(String upstream, String endpoint, long millis) {
+    forEndpoint(upstream, endpoint, target -> target.adoptClusterKeepAlive(millis));
+  }
+
+  private void forEndpoint(String upstream, String endpoint, Consumer<UpstreamEndpoint> action) {
     Upstream target = byName.get(upstream);
     if (target != null) {
       for (UpstreamEndpoint candidate : target.endpoints()) {
         if (candidate.address().toString().equals(endpoint)) {
-          candidate.health().adoptClusterVerdict(healthy);
+          action.accept(candidate);
         }
       }
     }

@@ -14,6 +14,8 @@ import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Supplier;
 import io.vertx.core.json.JsonObject;
 
@@ -43,8 +45,8 @@ final class PoolFixture {
     budget = BudgetShare.of(budgetLimit, cluster);
     EndpointHealth health = new EndpointHealth(config.name(), config.endpoints().get(0), config.healthCheck(),
         new LocalNode());
-    endpoint = new UpstreamEndpoint(config, config.endpoints().get(0), new EndpointStats(), health, budget, loops,
-        (e, loop) -> connects::add);
+    endpoint = new UpstreamEndpoint(config, config.endpoints().get(0), new EndpointStats(), health, budget, cluster,
+        loops, (e, loop) -> connects::add);
     health.onEjected(endpoint::onEjected);
   }
 
@@ -115,10 +117,24 @@ final class PoolFixture {
     }
   }
 
-  /** A cluster whose split of the budget and whose lease the test sets; nothing else is shared. */
+  /** A cluster whose split of the budget and whose lease the test sets, and that keeps the keep-alive timeouts published to it. */
   static final class SettableCluster implements ClusterState {
     volatile int share;
     volatile boolean leaseValid = true;
+    final Map<String, Long> keepAliveTimeouts = new ConcurrentHashMap<>();
+
+    @Override
+    public void publishKeepAliveTimeout(String upstream, String endpoint, long millis) {
+      keepAliveTimeouts.put(upstream + "|" + endpoint, millis);
+    }
+
+    @Override
+    public long keepAliveTimeoutMillis(String upstream, String endpoint) {
+      return keepAliveTimeouts.getOrDefault(upstream + "|" + endpoint, -1L);
+    }
+
+    @Override
+    public void onKeepAliveTimeout(KeepAliveListener listener) {}
 
     @Override
     public int shareOf(int total) {
