@@ -33,9 +33,27 @@ public final class PoolsView {
       if (upstream.budgetShare() >= 0) {
         view.put("budget", new JsonObject().put("share", upstream.budgetShare()).put("used", upstream.budgetUsed()));
       }
+      if (upstream.retryBudget().enabled()) {
+        view.put("retryBudget", retryBudget(upstream));
+      }
       byUpstream.put(upstream.name(), view);
     }
     return new JsonObject().put("upstreams", byUpstream);
+  }
+
+  /** This node's part of the upstream's retry budget; its {@code requestRate} is what the other members read. */
+  private static JsonObject retryBudget(Upstream upstream) {
+    long retries = 0;
+    long refused = 0;
+    for (UpstreamEndpoint endpoint : upstream.endpoints()) {
+      retries += endpoint.stats().retries();
+      refused += endpoint.stats().retriesRefused();
+    }
+    return new JsonObject()
+        .put("requestRate", upstream.retryBudget().requestRate())
+        .put("perSecond", upstream.retryBudget().allowancePerSecond())
+        .put("retries", retries)
+        .put("refused", refused);
   }
 
   static JsonObject endpoint(EndpointStats stats) {
@@ -53,6 +71,7 @@ public final class PoolsView {
         .put("healthy", stats.healthy())
         .put("requests", stats.requests())
         .put("retries", stats.retries())
+        .put("retriesRefused", stats.retriesRefused())
         .put("tlsHandshakes", stats.tlsHandshakes())
         .put("tlsHandshakeMillis", Math.round(stats.tlsHandshakeSeconds() * 1000))
         .put("keepAlive", keepAlive(stats));

@@ -69,6 +69,12 @@ public interface ClusterState {
    */
   void publishPoolsPeriodically(Supplier<JsonObject> snapshot);
 
+  /**
+   * The requests per second the other live members send to an upstream, from the snapshots they
+   * published ({@code retryBudget.requestRate}); 0 when none publishes it. Local.
+   */
+  double requestRateElsewhere(String upstream);
+
   /** Members and their pool snapshots, plus cluster-wide totals, for {@code GET /admin/cluster}. */
   JsonObject view();
 

@@ -310,6 +310,20 @@ public final class HazelcastCluster implements ClusterState {
   }
 
   @Override
+  public double requestRateElsewhere(String upstream) {
+    double rate = 0;
+    for (Member member : members) {
+      JsonObject snapshot = member.localMember() ? null : poolsCopy.get(member.getUuid().toString());
+      JsonObject budget = snapshot == null ? null : snapshot.getJsonObject("upstreams", new JsonObject())
+          .getJsonObject(upstream, new JsonObject()).getJsonObject("retryBudget");
+      if (budget != null) {
+        rate += budget.getDouble("requestRate", 0.0);
+      }
+    }
+    return rate;
+  }
+
+  @Override
   public JsonObject view() {
     JsonArray memberViews = new JsonArray();
     List<JsonObject> snapshots = new ArrayList<>();

@@ -71,6 +71,11 @@ public final class LocalNode implements ClusterState {
   }
 
   @Override
+  public double requestRateElsewhere(String upstream) {
+    return 0;
+  }
+
+  @Override
   public JsonObject view() {
     JsonObject current = snapshot.get();
     JsonObject pools = current.getJsonObject("upstreams", new JsonObject());

@@ -339,7 +339,7 @@ public final class ConfigLoader {
 
   private static UpstreamConfig readUpstream(Reader r, Map<String, String> namePaths) {
     r.checkKeys("name", "endpoints", "loadBalancer", "pool", "tcpKeepAlive", "responseTimeoutMs", "perTryTimeoutMs",
-        "healthCheck", "tls", "discovery", "slowStartMs", "protocol", "http2Ping");
+        "healthCheck", "tls", "discovery", "slowStartMs", "protocol", "http2Ping", "retryBudget");
     String name = r.requiredString("name");
     if (name != null) {
       r.uniqueName("name", name, "upstream", namePaths);
@@ -374,7 +374,15 @@ public final class ConfigLoader {
       ping = readHttp2Ping(r.object("http2Ping"));
     }
     return new UpstreamConfig(name, endpoints, loadBalancer, pool, tcpKeepAlive, responseTimeout, perTryTimeout,
-        readHealthCheck(r.object("healthCheck")), tls, discovery, slowStart, protocol, ping);
+        readHealthCheck(r.object("healthCheck")), tls, discovery, slowStart, protocol, ping,
+        readRetryBudget(r.object("retryBudget")));
+  }
+
+  private static RetryBudgetConfig readRetryBudget(Reader r) {
+    r.checkKeys("enabled", "percent", "minPerSecond");
+    return new RetryBudgetConfig(r.bool("enabled", RetryBudgetConfig.DEFAULT_ENABLED),
+        r.integer("percent", RetryBudgetConfig.DEFAULT_PERCENT, 0, 100),
+        r.integer("minPerSecond", RetryBudgetConfig.DEFAULT_MIN_PER_SECOND, 0, Integer.MAX_VALUE));
   }
 
   private static UpstreamProtocol readProtocol(Reader r) {
@@ -759,6 +767,10 @@ public final class ConfigLoader {
             .put("intervalSeconds", k.intervalSeconds())
             .put("probes", k.probes())
             .put("userTimeoutMs", k.userTimeout().toMillis()))
+        .put("retryBudget", new JsonObject()
+            .put("enabled", u.retryBudget().enabled())
+            .put("percent", u.retryBudget().percent())
+            .put("minPerSecond", u.retryBudget().minPerSecond()))
         .put("responseTimeoutMs", u.responseTimeout().toMillis())
         .put("perTryTimeoutMs", u.perTryTimeout().toMillis())
         .put("slowStartMs", u.slowStart().toMillis())

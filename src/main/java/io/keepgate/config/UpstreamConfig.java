@@ -13,6 +13,7 @@ import java.util.List;
  * @param slowStart     a new endpoint's share of new requests ramps up over this long; {@link Duration#ZERO} = off
  * @param protocol      what the endpoints speak: HTTP/1.1, or HTTP/2 over TLS or cleartext
  * @param http2Ping     the PING probe of HTTP/2 connections (unused for HTTP/1.1)
+ * @param retryBudget   the cluster-wide budget of the upstream's retries
  */
 public record UpstreamConfig(
     String name,
@@ -27,7 +28,8 @@ public record UpstreamConfig(
     DiscoveryConfig discovery,
     Duration slowStart,
     UpstreamProtocol protocol,
-    Http2PingConfig http2Ping) {
+    Http2PingConfig http2Ping,
+    RetryBudgetConfig retryBudget) {
 
   /** round-robin. */
   public static final LoadBalancing DEFAULT_LOAD_BALANCER = LoadBalancing.ROUND_ROBIN;

@@ -4,6 +4,7 @@ import static io.keepgate.metrics.MetricNames.*;
 
 import io.keepgate.upstream.CloseReason;
 import io.keepgate.upstream.EndpointStats;
+import io.keepgate.upstream.RetryBudget;
 import io.keepgate.upstream.Upstream;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.FunctionCounter;
@@ -22,6 +23,7 @@ import io.vertx.core.json.JsonObject;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -55,6 +57,7 @@ public final class GatewayMetrics {
   private final Counter sendTimeouts;
   private final Counter acceptFailures;
   private final MultiGauge upstreamEndpoints;
+  private final MultiGauge retryBudgets;
   private final AtomicInteger configVersion = new AtomicInteger(1);
   private final LongAdder clientConnections = new LongAdder();
   private final Map<ServedCertificate, Instant> certificateExpiries = new ConcurrentHashMap<>();
@@ -74,6 +77,7 @@ public final class GatewayMetrics {
     }
     this.acceptFailures = Counter.builder(ACCEPT_FAILURES).register(registry);
     this.upstreamEndpoints = MultiGauge.builder(UPSTREAM_ENDPOINTS).register(registry);
+    this.retryBudgets = MultiGauge.builder(UPSTREAM_RETRY_BUDGET).register(registry);
     for (String reason : new String[] {"max_connections", "file_descriptors"}) {
       Counter.builder(CLIENT_CONNECTIONS_REFUSED).tag(TAG_REASON, reason).register(registry); // shown at 0 from the start
     }
@@ -233,6 +237,8 @@ public final class GatewayMetrics {
         .register(registry));
     meters.add(FunctionCounter.builder(UPSTREAM_REQUESTS, stats, EndpointStats::requests).tags(tags).register(registry));
     meters.add(FunctionCounter.builder(UPSTREAM_RETRIES, stats, EndpointStats::retries).tags(tags).register(registry));
+    meters.add(FunctionCounter.builder(UPSTREAM_RETRIES_REFUSED, stats, EndpointStats::retriesRefused).tags(tags)
+        .register(registry));
     meters.add(FunctionCounter.builder(UPSTREAM_TLS_HANDSHAKES, stats, EndpointStats::tlsHandshakes).tags(tags)
         .register(registry));
     meters.add(FunctionCounter.builder(UPSTREAM_TLS_HANDSHAKE_SECONDS, stats, EndpointStats::tlsHandshakeSeconds)
@@ -251,6 +257,14 @@ public final class GatewayMetrics {
           .tags(tags).tag(TAG_REASON, reason.label()).register(registry));
     }
     return new Endpoint(stats, meters);
+  }
+
+  /** Each upstream's part of its retry budget on this node, where one is on; rows follow the running config. */
+  public void retryBudgets(Collection<Upstream> upstreams) {
+    retryBudgets.register(upstreams.stream().filter(upstream -> upstream.retryBudget().enabled())
+        .map(upstream -> MultiGauge.Row.of(Tags.of(TAG_UPSTREAM, upstream.name()), upstream.retryBudget(),
+            RetryBudget::allowancePerSecond))
+        .toList(), true);
   }
 
   /** The counters of one (upstream, endpoint) and the meters that publish them. */

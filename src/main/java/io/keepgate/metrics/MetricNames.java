@@ -38,6 +38,16 @@ public final class MetricNames {
    * keep-alive race); what the keep-alive timeout is learned from.
    */
   public static final String UPSTREAM_BACKEND_CLOSES = "keepgate.upstream.backend.closes";
+  /**
+   * Counter {@code keepgate_upstream_retries_refused_total{upstream,endpoint}}: requests the endpoint
+   * failed that were not sent again because the upstream's cluster-wide retry budget was spent.
+   */
+  public static final String UPSTREAM_RETRIES_REFUSED = "keepgate.upstream.retries.refused";
+  /**
+   * Gauge {@code keepgate_upstream_retry_budget_per_second{upstream}}: retries per second this node may
+   * make to the upstream now, its part of the cluster's budget (upstreams with {@code retryBudget} on).
+   */
+  public static final String UPSTREAM_RETRY_BUDGET = "keepgate.upstream.retry.budget.per.second";
   /** Gauge {@code keepgate_upstream_healthy{upstream,endpoint}}: 1 while the endpoint takes traffic. */
   public static final String UPSTREAM_HEALTHY = "keepgate.upstream.healthy";
   /** Counter {@code keepgate_requests_total{route,code}}: client requests answered. */

@@ -46,7 +46,9 @@ import java.util.ArrayDeque;
  * none of its body was sent. With the upstream's
  * {@code perTryTimeoutMs}, an idempotent request without a body that has no response byte by then
  * goes once more, to another healthy endpoint (NGINX's {@code proxy_next_upstream timeout}, Envoy's
- * per-try timeout). Nothing is retried after a response byte arrived, and nothing twice.
+ * per-try timeout). A request whose connect failed goes once to another healthy endpoint (nothing
+ * of it reached a backend). Nothing is retried after a response byte arrived, and nothing twice;
+ * with the upstream's {@code retryBudget} on, no retry goes beyond the cluster's budget either.
  *
  * <p>Flushes: a write made while the other side's channel is reading is flushed once at the end of
  * that read batch, so a response head and a body read together leave in one {@code writev}.
@@ -242,7 +244,17 @@ final class Exchange implements LoopPool.Waiter, UpstreamConnection.Listener, Ti
           fail(503, failure.getMessage());
         }
       }
-      case CONNECT_FAILED -> fail(502, failure.getMessage());
+      case CONNECT_FAILED -> {
+        // nothing reached a backend: the request goes once to another healthy endpoint, if there is one
+        UpstreamEndpoint other = retried || upgrade ? null : route.upstream().chooseOther(endpoint, client.loop().index());
+        if (other != null && withinRetryBudget()) {
+          retried = true;
+          endpoint.stats().countRetry();
+          acquire(other);
+        } else {
+          fail(502, failure.getMessage());
+        }
+      }
       default -> fail(503, failure.getMessage());
     }
   }
@@ -543,12 +555,13 @@ final class Exchange implements LoopPool.Waiter, UpstreamConnection.Listener, Ti
       cutResponse(describe(connection.failure())); // the client must never see part of a response as complete
       return;
     }
-    if (connection.unprocessed() && !bodySent && refusals++ < MAX_REROUTES) {
+    if (connection.unprocessed() && !bodySent && refusals < MAX_REROUTES && withinRetryBudget()) {
+      refusals++;
       endpoint.stats().countRetry(); // the backend never acted on it: another connection takes it
       acquire();
       return;
     }
-    if (mayRetry(connection)) {
+    if (mayRetry(connection) && withinRetryBudget()) {
       retried = true;
       endpoint.stats().countRetry();
       acquire();
@@ -557,6 +570,18 @@ final class Exchange implements LoopPool.Waiter, UpstreamConnection.Listener, Ti
     String reason = describe(connection.failure());
     endpoint.health().onFailure("upstream connection failed: " + reason);
     fail(502, "upstream connection failed: " + reason);
+  }
+
+  /**
+   * Whether the upstream's retry budget ({@code retryBudget}, cluster-wide) lets a request go again;
+   * always with the budget off. A refusal is counted on the endpoint that failed the request.
+   */
+  private boolean withinRetryBudget() {
+    if (route.upstream().retryBudget().tryRetry()) {
+      return true;
+    }
+    endpoint.stats().countRetryRefused();
+    return false;
   }
 
   /** The keep-alive race: a reused connection closed before any response byte, and the request can go again. */
@@ -643,8 +668,8 @@ final class Exchange implements LoopPool.Waiter, UpstreamConnection.Listener, Ti
       return;
     }
     UpstreamEndpoint other = route.upstream().chooseOther(endpoint, client.loop().index());
-    if (other == null) {
-      return;
+    if (other == null || !withinRetryBudget()) {
+      return; // responseTimeoutMs decides
     }
     UpstreamConnection connection = upstream;
     upstream = null;

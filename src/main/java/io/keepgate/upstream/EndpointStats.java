@@ -20,6 +20,7 @@ public final class EndpointStats {
   final LongAdder connectFailures = new LongAdder();
   final LongAdder requests = new LongAdder();
   final LongAdder retries = new LongAdder();
+  private final LongAdder retriesRefused = new LongAdder();
   final LongAdder tlsHandshakes = new LongAdder();
   final LongAdder tlsHandshakeNanos = new LongAdder();
   final LongAdder tlsHandshakeFailures = new LongAdder();
@@ -97,6 +98,16 @@ public final class EndpointStats {
   /** A request is sent again after this endpoint closed its reused connection (the keep-alive race). */
   public void countRetry() {
     retries.increment();
+  }
+
+  /** A request this endpoint failed was not sent again: the upstream's retry budget was spent. */
+  public void countRetryRefused() {
+    retriesRefused.increment();
+  }
+
+  /** Requests this endpoint failed that were not retried because the retry budget was spent. */
+  public long retriesRefused() {
+    return retriesRefused.sum();
   }
 
   void countClosed(CloseReason reason) {

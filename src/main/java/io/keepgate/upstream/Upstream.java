@@ -33,6 +33,7 @@ public final class Upstream {
   private final Runnable endpointsChanged;
   private final LoadBalancer balancer;
   private final BudgetShare budget;
+  private final RetryBudget retryBudget;
   /** Vert.x's HTTP client, for health probes only: the data plane never uses it. */
   private final HttpClientAgent probes;
   /** How long readiness waits for a discovered upstream's first endpoints before it stops waiting. */
@@ -44,7 +45,7 @@ public final class Upstream {
   private volatile EndpointDiscovery discovery;
 
   Upstream(UpstreamConfig config, Function<Endpoint, UpstreamEndpoint> newEndpoint, Runnable endpointsChanged,
-      LoadBalancer balancer, BudgetShare budget, HttpClientAgent probes) {
+      LoadBalancer balancer, BudgetShare budget, RetryBudget retryBudget, HttpClientAgent probes) {
     this.config = config;
     this.newEndpoint = newEndpoint;
     this.endpointsChanged = endpointsChanged;
@@ -52,6 +53,7 @@ public final class Upstream {
     this.endpointsKnown = config.discovery() == null;
     this.balancer = balancer;
     this.budget = budget;
+    this.retryBudget = retryBudget;
     this.probes = probes;
   }
 
@@ -156,6 +158,20 @@ public final class Upstream {
   /** This node's share of {@code maxConnectionsTotal}, or -1 when the upstream has no budget. */
   public int budgetShare() {
     return budget.limited() ? budget.limit() : -1;
+  }
+
+  /** This node's part of the upstream's cluster-wide retry budget. */
+  public RetryBudget retryBudget() {
+    return retryBudget;
+  }
+
+  /** Sets this node's part of the retry budget from its own traffic and the other members' request rate. */
+  void rebalanceRetryBudget(double elsewhereRate, int members) {
+    long sent = 0;
+    for (UpstreamEndpoint endpoint : endpoints) {
+      sent += endpoint.stats().requests() - endpoint.stats().retries(); // first tries only
+    }
+    retryBudget.rebalance(sent, elsewhereRate, members);
   }
 
   /** Connections this node holds to the upstream, counted against its share. */

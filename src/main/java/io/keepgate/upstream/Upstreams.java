@@ -12,6 +12,7 @@ import io.keepgate.tls.UpstreamTls;
 import io.keepgate.health.EndpointHealth;
 import io.keepgate.health.HealthChecker;
 import io.keepgate.internal.Loop;
+import io.keepgate.internal.Ticker;
 import io.keepgate.internal.UpstreamSockets;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFactory;
@@ -122,8 +123,9 @@ public final class Upstreams {
       health.start(vertx, HealthChecker.of(config.healthCheck(), probes));
       return endpoint;
     };
+    RetryBudget retryBudget = new RetryBudget(config.retryBudget(), Ticker.SYSTEM, environment.cluster().memberCount());
     Upstream upstream = new Upstream(config, newEndpoint, environment.endpointsChanged(),
-        LoadBalancer.of(config.loadBalancer(), environment.loops().size()), budget, probes);
+        LoadBalancer.of(config.loadBalancer(), environment.loops().size()), budget, retryBudget, probes);
     if (config.discovery() instanceof DnsDiscoveryConfig dns) {
       upstream.discoverWith(new DnsDiscovery(dns, config.name(), vertx.nettyEventLoopGroup().next(),
           vertx.transport()::datagramChannel, upstream::updateEndpoints, counter(environment, dns)));
@@ -174,6 +176,15 @@ public final class Upstreams {
   public void resplitBudgets() {
     for (Upstream upstream : byName.values()) {
       upstream.resplitBudget();
+    }
+  }
+
+  /** About once a second: every retry budget takes its part from this node's traffic and the other members'. */
+  public void rebalanceRetryBudgets(ClusterState cluster) {
+    for (Upstream upstream : byName.values()) {
+      if (upstream.retryBudget().enabled()) {
+        upstream.rebalanceRetryBudget(cluster.requestRateElsewhere(upstream.name()), cluster.memberCount());
+      }
     }
   }
 

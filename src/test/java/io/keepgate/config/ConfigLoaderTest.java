@@ -121,7 +121,7 @@ class ConfigLoaderTest {
         new HealthCheckConfig(HealthCheckConfig.DEFAULT_PATH, HealthCheckConfig.DEFAULT_INTERVAL,
             HealthCheckConfig.DEFAULT_TIMEOUT, HealthCheckConfig.DEFAULT_UNHEALTHY_THRESHOLD,
             HealthCheckConfig.DEFAULT_HEALTHY_THRESHOLD), UpstreamTlsConfig.DISABLED, null, UpstreamConfig.DEFAULT_SLOW_START,
-        UpstreamConfig.DEFAULT_PROTOCOL, Http2PingConfig.DEFAULT), upstream);
+        UpstreamConfig.DEFAULT_PROTOCOL, Http2PingConfig.DEFAULT, RetryBudgetConfig.DEFAULT), upstream);
 
     assertEquals(List.of(new RouteConfig("route-0",
         new RouteConfig.Match("", RouteConfig.Match.DEFAULT_PATH_PREFIX, Set.of()), "api", "", "")),

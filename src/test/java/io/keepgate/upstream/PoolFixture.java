@@ -169,6 +169,11 @@ final class PoolFixture {
     public void publishPoolsPeriodically(Supplier<JsonObject> snapshot) {}
 
     @Override
+    public double requestRateElsewhere(String upstream) {
+      return 0;
+    }
+
+    @Override
     public JsonObject view() {
       return new JsonObject();
     }
