@@ -30,12 +30,16 @@ async function model(apiVersion, kind) {
   }
 }
 
+/** The keys of a JSON pointer: /metadata/labels/app.kubernetes.io~1name is metadata, labels, app.kubernetes.io/name. */
+function keys(pointer) {
+  return pointer.split("/").slice(1).map(key => key.replaceAll("~1", "/").replaceAll("~0", "~"));
+}
+
 /** A JSON pointer (/spec/ports/0/name) as a field path (spec.ports[0].name), walking the value for list indices. */
 function fieldPath(pointer, root) {
   let path = "";
   let node = root;
-  for (const raw of pointer.split("/").slice(1)) {
-    const key = raw.replaceAll("~1", "/").replaceAll("~0", "~");
+  for (const key of keys(pointer)) {
     if (Array.isArray(node)) {
       path += `[${key}]`;
     } else if (/^[A-Za-z0-9_-]+$/.test(key)) {
@@ -49,11 +53,7 @@ function fieldPath(pointer, root) {
 }
 
 function valueAt(pointer, root) {
-  let node = root;
-  for (const raw of pointer.split("/").slice(1)) {
-    node = node?.[raw.replaceAll("~1", "/").replaceAll("~0", "~")];
-  }
-  return node;
+  return keys(pointer).reduce((node, key) => node?.[key], root);
 }
 
 function show(value) {
@@ -116,7 +116,7 @@ async function validateFile(file) {
   for (const [index, document] of documents.entries()) {
     const where = several ? `${file}#${index + 1}` : file;
     if (document.errors.length > 0) {
-      found.push(`${where}: not valid YAML: ${document.errors[0].message.split("\n")[0]}`);
+      found.push(`${where}: not valid YAML: ${document.errors[0].message.split("\n")[0].replace(/:$/, "")}`);
       continue;
     }
     const object = document.toJS();
@@ -128,7 +128,7 @@ async function validateFile(file) {
       continue;
     }
     const { apiVersion, kind } = object;
-    const prefix = `${where} (${kind} ${object.metadata?.name})`;
+    const prefix = `${where} (${kind ?? "?"} ${object.metadata?.name ?? "?"})`;
     const Model = typeof apiVersion === "string" && typeof kind === "string" ? await model(apiVersion, kind) : null;
     if (Model === null) {
       found.push(`${prefix} apiVersion: ${show(apiVersion)} kind ${show(kind)} has no schema in kubernetes-models`);

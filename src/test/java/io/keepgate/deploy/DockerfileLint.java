@@ -13,8 +13,7 @@ import java.util.List;
  * (what the Docker builder would refuse: instructions before the first FROM, unknown instructions
  * and flags, wrong argument counts, a HEALTHCHECK with no CMD, bad ports and signals; and warnings
  * such as several CMDs or a relative WORKDIR). Runs its command line with Node.js from
- * {@code target/deploy-tools/}, installed by Maven as for {@link KubernetesSchemas}. Every
- * diagnostic, warning or error, is a problem.
+ * {@code target/deploy-tools/} (see {@link Tool}). Every diagnostic, warning or error, is a problem.
  */
 final class DockerfileLint {
 
@@ -22,9 +21,9 @@ final class DockerfileLint {
 
   /** One line per diagnostic, "dockerfile-utils: line N: SEVERITY: MESSAGE"; empty when the file is clean. */
   static List<String> problems(Path dockerfile) {
-    Path cli = KubernetesSchemas.script("node_modules/dockerfile-utils/bin/dockerfile-utils");
+    Path cli = Tool.nodeTool("node_modules/dockerfile-utils/bin/dockerfile-utils");
     List<String> command = List.of("node", cli.toString(), "lint", "--json", Project.relative(dockerfile));
-    Tool.Result result = Tool.run(Duration.ofSeconds(60), KubernetesSchemas.NODE_MISSING, command);
+    Tool.Result result = Tool.run(Duration.ofSeconds(60), Tool.NODE_MISSING, command);
     JsonNode diagnostics;
     try {
       diagnostics = new ObjectMapper().readTree(result.out());

@@ -10,8 +10,16 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
-/** An external program the deploy checks run (node, kubectl), with a bounded wait. */
+/**
+ * An external program the deploy checks run (node, kubectl), with a bounded wait, and the Node.js
+ * tools they run: {@code src/test/deploy-tools/}, which Maven copies to {@code target/deploy-tools/}
+ * and installs there with {@code npm ci} (its package-lock.json's exact versions) in the
+ * generate-test-resources phase.
+ */
 final class Tool {
+
+  static final Path NODE_TOOLS = Project.ROOT.resolve("target/deploy-tools");
+  static final String NODE_MISSING = "the deploy checks need Node.js (node and npm on PATH: apt-get install nodejs npm, as .ci/run does)";
 
   /** What a run printed and how it exited. */
   record Result(int exitCode, String out, String err) {}
@@ -21,8 +29,18 @@ final class Tool {
   /** Whether an executable of that name is on PATH. */
   static boolean onPath(String program) {
     String path = System.getenv().getOrDefault("PATH", "");
-    return path.isEmpty() ? false : List.of(path.split(File.pathSeparator)).stream()
+    return !path.isEmpty() && List.of(path.split(File.pathSeparator)).stream()
         .anyMatch(directory -> Files.isExecutable(Path.of(directory, program)));
+  }
+
+  /** A file of target/deploy-tools/, failing clearly when Maven has not installed them. */
+  static Path nodeTool(String name) {
+    Path file = NODE_TOOLS.resolve(name);
+    if (!Files.isRegularFile(file) || !Files.isDirectory(NODE_TOOLS.resolve("node_modules"))) {
+      throw new IllegalStateException(NODE_TOOLS + " lacks " + name + " or node_modules: Maven's generate-test-resources"
+          + " phase installs them (mvn test does); " + NODE_MISSING);
+    }
+    return file;
   }
 
   /**
