@@ -16,11 +16,14 @@ import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.api.model.SecurityContext;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.ServiceAccount;
+import io.fabric8.kubernetes.api.model.rbac.PolicyRule;
 import io.fabric8.kubernetes.api.model.rbac.Role;
 import io.fabric8.kubernetes.api.model.rbac.RoleBinding;
+import io.fabric8.kubernetes.api.model.rbac.Subject;
 import io.fabric8.kubernetes.api.model.ServicePort;
 import io.fabric8.kubernetes.api.model.Volume;
 import io.fabric8.kubernetes.api.model.VolumeMount;
+import io.fabric8.kubernetes.api.model.WeightedPodAffinityTerm;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.autoscaling.v2.HorizontalPodAutoscaler;
 import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicy;
@@ -207,7 +210,7 @@ final class KeepgateManifestChecks {
     resources(container, c, problems);
     LabelSelector spread = pod.getAffinity() == null || pod.getAffinity().getPodAntiAffinity() == null ? null
         : Objects.requireNonNullElse(pod.getAffinity().getPodAntiAffinity().getPreferredDuringSchedulingIgnoredDuringExecution(),
-                List.<io.fabric8.kubernetes.api.model.WeightedPodAffinityTerm>of()).stream()
+                List.<WeightedPodAffinityTerm>of()).stream()
             .map(term -> term.getPodAffinityTerm())
             .filter(term -> "kubernetes.io/hostname".equals(term.getTopologyKey()))
             .map(term -> term.getLabelSelector()).filter(Objects::nonNull).findFirst().orElse(null);
@@ -559,12 +562,12 @@ final class KeepgateManifestChecks {
     }
     Set<String> needed = Set.of("get", "list", "watch");
     boolean granted = only(resources, RoleBinding.class).stream()
-        .filter(binding -> Objects.requireNonNullElse(binding.getSubjects(), List.<io.fabric8.kubernetes.api.model.rbac.Subject>of()).stream()
+        .filter(binding -> Objects.requireNonNullElse(binding.getSubjects(), List.<Subject>of()).stream()
             .anyMatch(subject -> "ServiceAccount".equals(subject.getKind()) && account.equals(subject.getName())))
         .flatMap(binding -> only(resources, Role.class).stream()
             .filter(role -> "Role".equals(binding.getRoleRef().getKind())
                 && role.getMetadata().getName().equals(binding.getRoleRef().getName())))
-        .flatMap(role -> Objects.requireNonNullElse(role.getRules(), List.<io.fabric8.kubernetes.api.model.rbac.PolicyRule>of()).stream())
+        .flatMap(role -> Objects.requireNonNullElse(role.getRules(), List.<PolicyRule>of()).stream())
         .anyMatch(rule -> Objects.requireNonNullElse(rule.getApiGroups(), List.of()).contains("discovery.k8s.io")
             && Objects.requireNonNullElse(rule.getResources(), List.of()).contains("endpointslices")
             && rule.getVerbs().containsAll(needed));
