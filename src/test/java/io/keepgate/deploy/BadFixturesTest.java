@@ -8,44 +8,79 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.exc.MismatchedInputException;
-import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.keepgate.config.ConfigLoader;
-import io.keepgate.deploy.ManifestValidator.Document;
+import io.keepgate.deploy.Manifests.Document;
+import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /**
  * The checks can fail: known-bad fixtures under src/test/resources/deploy/bad/ go through the same
- * code as k8s/ and docker/ and each mistake in them is reported, with its path.
+ * code as k8s/ and docker/ (the Kubernetes API schemas, the strict read, keepgate's rules,
+ * dockerfile-utils and keepgate's image rules) and each mistake in them is reported, with its path.
  */
 class BadFixturesTest {
 
-  private final ManifestValidator validator = new ManifestValidator();
+  private static final Path WRONG_TYPES = Project.BAD.resolve("deployment-wrong-types.yaml");
+  private static final Path UNKNOWN_FIELDS = Project.BAD.resolve("deployment-unknown-fields.yaml");
+  private static final Path INVALID_VALUES = Project.BAD.resolve("invalid-values.yaml");
+  private static final Path INCONSISTENT = Project.BAD.resolve("inconsistent.yaml");
 
   @Test
-  void unknownFieldsAndWrongTypesAreRejected() throws Exception {
-    List<Document> documents = validator.validateFile(Project.BAD.resolve("deployment-unknown-field-wrong-type.yaml"));
-    assertEquals(1, documents.size());
+  void wrongTypesFailTheKubernetesApiSchemas() {
+    assertProblems(KubernetesSchemas.problems(List.of(WRONG_TYPES)),
+        "deployment-wrong-types.yaml (Deployment keepgate) spec.replicas: \"three\" must be integer",
+        "(Deployment keepgate) spec.template.spec.containers[0].ports[0].containerPort: \"8080\" must be integer",
+        "(Deployment keepgate) spec.template.metadata.labels.version: 1 must be string",
+        "(Deployment keepgate) spec.template.spec.containers[0].args: \"--config /etc/keepgate/keepgate.json\" must be array");
+    // the strict read refuses them too, the first one ending the read
+    assertProblems(Manifests.problems(Manifests.read(WRONG_TYPES)), "(Deployment keepgate) spec.replicas: Cannot coerce String value");
+  }
+
+  @Test
+  void valuesTheApiServerWouldRefuseFailTheKubernetesApiSchemas() {
+    List<String> problems = KubernetesSchemas.problems(List.of(INVALID_VALUES));
+    assertProblems(problems,
+        "invalid-values.yaml#1 (Service keepgate) spec.type: \"Internal\" must be one of ClusterIP, ExternalName, LoadBalancer, NodePort",
+        "invalid-values.yaml#1 (Service keepgate) spec.ports[0].protocol: \"tcp\" must be one of SCTP, TCP, UDP",
+        "invalid-values.yaml#2 (Deployment keepgate) spec.selector: required",
+        "invalid-values.yaml#2 (Deployment keepgate) spec.template.spec.containers[0].imagePullPolicy: \"Sometimes\" must be one of Always, IfNotPresent, Never",
+        "invalid-values.yaml#3 (Deployment bad-quantity) spec.template.spec.containers[0].name: required",
+        "invalid-values.yaml#3 (Deployment bad-quantity) spec.template.spec.containers[0].resources.requests.cpu: \"two cores\" must be number or must be of format quantity",
+        "invalid-values.yaml#5 (NetworkPolicy keepgate) spec.policyTypes[0]: \"Inbound\" must be one of Egress, Ingress",
+        "invalid-values.yaml#6 (Deploymnet typo) apiVersion: \"apps/v1\" kind \"Deploymnet\" has no schema in kubernetes-models");
+    assertEquals(8, problems.size(), String.join("\n", problems));
+    // the beta autoscaler passes the schemas (kubernetes-models still ships autoscaling/v2beta2), not keepgate's rules
+    List<Document> documents = Manifests.read(INVALID_VALUES);
+    assertProblems(Manifests.problems(documents), "invalid-values.yaml#6 (Deploymnet typo) apiVersion: \"apps/v1\" kind \"Deploymnet\" has no model class");
+    assertProblems(KeepgateManifestChecks.problems(documents, 10001L),
+        "HorizontalPodAutoscaler keepgate: apiVersion autoscaling/v2beta2 is not a GA version");
+  }
+
+  @Test
+  void unknownFieldsPassTheSchemasButFailTheStrictRead() {
+    assertEquals(List.of(), KubernetesSchemas.problems(List.of(UNKNOWN_FIELDS)), "the schemas allow unknown fields");
+    List<Document> documents = Manifests.read(UNKNOWN_FIELDS);
     assertNull(documents.get(0).resource(), "rejected before typed use");
-    assertProblems(Project.problems(documents),
-        "spec.template.spec.containers[0].readinesProbe: unknown field (Container has no such field)",
-        "spec.strategy.rollingUpdate.maxSurgee: unknown field",
-        "spec.replicas: \"three\" (expected: integer)",
-        "spec.template.spec.containers[0].ports[0].containerPort: \"8080\" (expected: integer)",
-        "spec.template.metadata.labels.version: 1.0 (expected: string)",
-        "spec.template.spec.containers[0].args: \"--config /etc/keepgate/keepgate.json\" (expected: list)");
+    List<String> problems = Manifests.problems(documents);
+    assertProblems(problems,
+        "deployment-unknown-fields.yaml (Deployment keepgate) spec.strategy.rollingUpdate.maxSurgee: unknown field (RollingUpdateDeployment has no such field)",
+        "(Deployment keepgate) spec.template.metadata.labelz: unknown field (ObjectMeta has no such field)",
+        "(Deployment keepgate) spec.template.spec.containers[0].readinesProbe: unknown field (Container has no such field)");
+    assertEquals(3, problems.size(), String.join("\n", problems));
   }
 
   /**
-   * The typed pass on its own also refuses unknown fields, which fabric8's model classes would
-   * otherwise swallow into additionalProperties even with FAIL_ON_UNKNOWN_PROPERTIES on.
+   * The strict read refuses unknown fields, which fabric8's model classes would otherwise swallow
+   * into additionalProperties even with FAIL_ON_UNKNOWN_PROPERTIES on, and scalars of the wrong type.
    */
   @Test
-  void theTypedPassRefusesUnknownFieldsThatFabric8WouldSwallow() throws Exception {
+  void theStrictReadRefusesUnknownFieldsThatFabric8WouldSwallow() throws Exception {
     JsonNode typo = new YAMLMapper().readTree("""
         apiVersion: apps/v1
         kind: Deployment
@@ -59,51 +94,20 @@ class BadFixturesTest {
     JsonMapper plain = JsonMapper.builder().enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES).build();
     Container swallowed = plain.treeToValue(typo, Deployment.class).getSpec().getTemplate().getSpec().getContainers().get(0);
     assertTrue(swallowed.getAdditionalProperties().containsKey("readinesProbe"), "why the any-setter has to go");
-    UnrecognizedPropertyException unknown = assertThrows(UnrecognizedPropertyException.class,
-        () -> validator.readStrict(typo, Deployment.class));
-    assertEquals("readinesProbe", unknown.getPropertyName());
+    List<String> problems = new ArrayList<>();
+    new StrictModelReader().read(typo, Deployment.class, problems);
+    assertEquals(List.of("spec.template.spec.containers[0].readinesProbe: unknown field (Container has no such field)"), problems);
 
     JsonNode quoted = new YAMLMapper().readTree("{apiVersion: apps/v1, kind: Deployment, metadata: {name: k}, spec: {replicas: \"3\"}}");
-    assertThrows(MismatchedInputException.class, () -> validator.readStrict(quoted, Deployment.class),
+    assertThrows(MismatchedInputException.class, () -> new StrictModelReader().read(quoted, Deployment.class, new ArrayList<>()),
         "no coercion of \"3\" to 3: the API server refuses a string there");
   }
 
   @Test
-  void valuesTheApiServerWouldRefuseAreRejected() throws Exception {
-    List<String> problems = Project.problems(validator.validateFile(Project.BAD.resolve("invalid-values.yaml")));
-    assertProblems(problems,
-        // Service
-        "metadata.name: \"Keepgate_Svc\" (expected: lower-case letters",
-        "spec.type: \"Internal\" (expected one of: ClusterIP, ExternalName, LoadBalancer, NodePort)",
-        "spec.ports[0].port: 70000 (expected: 1..65535)",
-        "spec.ports[0].protocol: \"tcp\" (expected one of: SCTP, TCP, UDP)",
-        "spec.ports[0].name: required when a Service has several ports",
-        // Deployment
-        "spec.selector: does not select the pod template's labels",
-        "spec.template.spec.containers[0].image: required",
-        "spec.template.spec.containers[0].imagePullPolicy: \"Sometimes\"",
-        "spec.template.spec.containers[0].readinessProbe.httpGet.path: \"health/ready\" (expected: starting with /)",
-        "spec.template.spec.containers[0].readinessProbe.httpGet.port: \"metrics\" (expected: a port number or one of the container's port names [admin])",
-        "spec.template.spec.containers[0].env[0].valueFrom.fieldRef.fieldPath: \"status.podIp\"",
-        "spec.template.spec.containers[0].resources.requests.memory: 2Gi (expected: <= the limit 1Gi)",
-        "spec.template.spec.containers[0].volumeMounts[0].name: \"cfg\" (expected: one of the pod's volumes [])",
-        "spec.template.spec.containers[0].volumeMounts[0].mountPath: \"etc/keepgate\" (expected: an absolute path)",
-        // removed API version
-        "apiVersion: \"autoscaling/v2beta2\" kind \"HorizontalPodAutoscaler\" (expected one of:",
-        // PodDisruptionBudget
-        "spec: exactly one of minAvailable and maxUnavailable",
-        "spec.selector: required",
-        // NetworkPolicy
-        "spec.policyTypes: \"Inbound\" (expected one of: Egress, Ingress)",
-        "spec.ingress[0].from[0]: empty peer");
-    // the second Deployment: a quantity that is none
-    assertProblems(problems, "(Deployment bad-quantity) spec.template.spec.containers[0].resources.requests.cpu: \"two cores\" (expected: a quantity");
-  }
-
-  @Test
-  void manifestsThatDoNotFitKeepgateAreRejected() throws Exception {
-    List<Document> documents = validator.validateFile(Project.BAD.resolve("inconsistent.yaml"));
-    assertEquals(List.of(), Project.problems(documents), "valid Kubernetes objects: only keepgate's own checks fail");
+  void manifestsThatDoNotFitKeepgateAreRejected() {
+    assertEquals(List.of(), KubernetesSchemas.problems(List.of(INCONSISTENT)), "valid Kubernetes objects: only keepgate's own checks fail");
+    List<Document> documents = Manifests.read(INCONSISTENT);
+    assertEquals(List.of(), Manifests.problems(documents));
     List<String> problems = KeepgateManifestChecks.problems(documents, 10001L);
     assertProblems(problems,
         "ConfigMap keepgate-config: metadata.namespace is set",
@@ -117,6 +121,7 @@ class BadFixturesTest {
         "server.tls file /etc/keepgate/tls.key is on no Secret volume mounted as a directory",
         "readinessProbe port http is 8080 (expected: admin.port 9901)",
         "livenessProbe path /healthz (expected: /health/live)",
+        "livenessProbe port metrics is no port of the container (expected: admin.port 9901)",
         "terminationGracePeriodSeconds 20 (expected: > preStop 5 s + server.drainTimeoutMs 30 s",
         "no env POD_IP from the downward API",
         "runAsNonRoot is not true",
@@ -132,7 +137,7 @@ class BadFixturesTest {
         "Service keepgate: port 9901 exposes container port 9901",
         "no Service for client traffic",
         "no headless Service",
-        "no PodDisruptionBudget",
+        "PodDisruptionBudget keepgate: does not select keepgate's pods (a budget without a selector protects none)",
         "no HorizontalPodAutoscaler",
         "no NetworkPolicy");
   }
@@ -151,8 +156,11 @@ class BadFixturesTest {
 
   @Test
   void aBadDockerfileIsRejected() throws Exception {
-    List<String> problems = DockerfileChecks.problems(
-        new Dockerfile(Project.read(Project.BAD.resolve("Dockerfile"))), ConfigLoader.load(Project.IMAGE_CONFIG));
+    Path bad = Project.BAD.resolve("Dockerfile");
+    assertProblems(DockerfileLint.problems(bad),
+        "dockerfile-utils: line 4: error: No source image provided with `FROM`",
+        "dockerfile-utils: line 9: error: Unknown type\"WGET\" in HEALTHCHECK (try CMD)");
+    List<String> problems = DockerfileChecks.problems(new Dockerfile(Project.read(bad)), ConfigLoader.load(Project.IMAGE_CONFIG));
     assertProblems(problems,
         "not a multi-stage build",
         "FROM eclipse-temurin:latest: :latest",
@@ -164,7 +172,8 @@ class BadFixturesTest {
         "no -XX:MaxRAMPercentage",
         "no -XX:+ExitOnOutOfMemoryError",
         "STOPSIGNAL missing",
-        "no HEALTHCHECK",
+        "HEALTHCHECK does not GET /health/live on the admin port 9901",
+        "HEALTHCHECK without --timeout",
         "EXPOSE [8080] lacks 9901",
         "CMD missing");
   }

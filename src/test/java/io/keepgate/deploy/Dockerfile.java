@@ -15,7 +15,8 @@ import java.util.regex.Pattern;
  * A Dockerfile read the way the Docker builder reads it, as far as the checks need: comment lines
  * dropped (also inside continuations), backslash continuations joined, one {@link Instruction}
  * per logical line, grouped into {@link Stage}s by {@code FROM}. Exec-form arguments (JSON arrays)
- * are decoded. Parser directives and a custom escape character are not supported.
+ * are decoded. Parser directives and a custom escape character are not supported. Syntax errors
+ * are {@link DockerfileLint}'s to report: instructions before the first FROM are left out here.
  */
 final class Dockerfile {
 
@@ -63,7 +64,6 @@ final class Dockerfile {
 
   final List<Instruction> instructions;
   final List<Stage> stages;
-  final List<String> problems = new ArrayList<>();
 
   Dockerfile(String text) {
     instructions = instructions(text);
@@ -78,18 +78,11 @@ final class Dockerfile {
           stages.add(new Stage(image, name, line, List.copyOf(current)));
         }
         Matcher from = FROM.matcher(instruction.arguments());
-        if (!from.matches()) {
-          problems.add("line " + instruction.line() + ": cannot read FROM " + instruction.arguments());
-        }
         image = from.matches() ? from.group(1) : instruction.arguments();
         name = from.matches() ? from.group(2) : null;
         line = instruction.line();
         current = new ArrayList<>();
-      } else if (current == null) {
-        if (!instruction.keyword().equals("ARG")) {
-          problems.add("line " + instruction.line() + ": " + instruction.keyword() + " before the first FROM");
-        }
-      } else {
+      } else if (current != null) { // an ARG (or a mistake) before the first FROM belongs to no stage
         current.add(instruction);
       }
     }

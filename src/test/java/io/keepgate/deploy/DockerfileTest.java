@@ -15,11 +15,17 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /**
- * docker/Dockerfile builds the image SPEC section 7 asks for (see {@link DockerfileChecks} for
- * every rule), and .dockerignore keeps build output out of the context. Offline: the image is not
- * built here (no Docker engine in CI); `.ci/run` also lints the file with dockerfile-utils.
+ * docker/Dockerfile is one the Docker builder accepts (dockerfile-utils, see {@link DockerfileLint})
+ * and builds the image SPEC section 7 asks for (see {@link DockerfileChecks} for every rule), and
+ * .dockerignore keeps build output out of the context. Offline: the image is not built here (no
+ * Docker engine in CI).
  */
 class DockerfileTest {
+
+  @Test
+  void theDockerfilePassesDockerfileUtils() {
+    assertEquals(List.of(), DockerfileLint.problems(Project.DOCKERFILE));
+  }
 
   @Test
   void theDockerfilePassesEveryCheck() throws Exception {

@@ -16,11 +16,14 @@ import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.api.model.SecurityContext;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.ServiceAccount;
+import io.fabric8.kubernetes.api.model.rbac.PolicyRule;
 import io.fabric8.kubernetes.api.model.rbac.Role;
 import io.fabric8.kubernetes.api.model.rbac.RoleBinding;
+import io.fabric8.kubernetes.api.model.rbac.Subject;
 import io.fabric8.kubernetes.api.model.ServicePort;
 import io.fabric8.kubernetes.api.model.Volume;
 import io.fabric8.kubernetes.api.model.VolumeMount;
+import io.fabric8.kubernetes.api.model.WeightedPodAffinityTerm;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.autoscaling.v2.HorizontalPodAutoscaler;
 import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicy;
@@ -32,25 +35,30 @@ import io.keepgate.config.ConfigException;
 import io.keepgate.config.ConfigLoader;
 import io.keepgate.config.GatewayConfig;
 import io.keepgate.config.KubernetesDiscoveryConfig;
-import io.keepgate.deploy.ManifestValidator.Document;
+import io.keepgate.deploy.Manifests.Document;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.regex.Pattern;
 
 /**
  * What keepgate's Kubernetes manifests must be to each other, to the gateway config they carry and
  * to the image (SPEC sections 1, 5, 6, 7), beyond what the API server would accept: the config in
  * the ConfigMap is valid for keepgate, the probes and ports are the config's admin and proxy
  * listeners, the grace period covers preStop plus drain, the Services, budget, autoscaler and
- * network policy select the Deployment's pods, and the pod runs as the image's non-root user.
- * Works on documents already passed by {@link ManifestValidator}; every rule broken is one line.
+ * network policy select the Deployment's pods, the pod runs as the image's non-root user, and
+ * every object uses a GA API version. Whether each object is valid for the API server is for the
+ * Kubernetes API schemas ({@link KubernetesSchemas}) and the strict read ({@link StrictModelReader});
+ * these rules run on what those passed. Every rule broken is one line.
  */
 final class KeepgateManifestChecks {
 
   static final String APP_LABEL = "app.kubernetes.io/name";
   static final String APP = "keepgate";
+  /** A GA API version: v1, apps/v1, autoscaling/v2; not v2beta2 or v1alpha1. */
+  private static final Pattern GA_API_VERSION = Pattern.compile("([a-z0-9.-]+/)?v[0-9]+");
 
   /** The gateway config of the ConfigMap: the parsed config (null if invalid) and keepgate's problem lines. */
   record ParsedConfig(GatewayConfig config, List<String> problems) {}
@@ -67,11 +75,20 @@ final class KeepgateManifestChecks {
   }
 
   /**
-   * @param documents the manifests (documents with problems are skipped: they failed already)
+   * @param documents the manifests (those the strict read refused have no resource and are skipped
+   *                  but for their API version: they failed already)
    * @param imageUid  the numeric uid of the image's USER, or null when unknown
    */
   static List<String> problems(List<Document> documents, Long imageUid) {
     List<String> problems = new ArrayList<>();
+    for (Document document : documents) {
+      // Beta and alpha APIs are removed in later Kubernetes releases (autoscaling/v2beta2 in 1.26),
+      // while the schemas and models here still ship them
+      if (!GA_API_VERSION.matcher(document.apiVersion()).matches()) {
+        problems.add(document.kind() + " " + document.name() + ": apiVersion " + document.apiVersion()
+            + " is not a GA version (expected: v1, apps/v1, autoscaling/v2, ...; beta APIs are removed from Kubernetes)");
+      }
+    }
     List<HasMetadata> resources = documents.stream().map(Document::resource).filter(Objects::nonNull).toList();
     for (HasMetadata resource : resources) {
       String what = resource.getKind() + " " + resource.getMetadata().getName();
@@ -89,8 +106,14 @@ final class KeepgateManifestChecks {
       return problems;
     }
     Deployment deployment = deployments.get(0);
-    PodSpec pod = deployment.getSpec().getTemplate().getSpec();
-    Map<String, String> podLabels = deployment.getSpec().getTemplate().getMetadata().getLabels();
+    var template = deployment.getSpec() == null ? null : deployment.getSpec().getTemplate();
+    PodSpec pod = template == null ? null : template.getSpec();
+    if (pod == null || pod.getContainers().isEmpty()) {
+      problems.add("Deployment: no pod template with a container");
+      return problems;
+    }
+    Map<String, String> podLabels = template.getMetadata() == null
+        ? Map.of() : Objects.requireNonNullElse(template.getMetadata().getLabels(), Map.of());
     if (!APP.equals(podLabels.get(APP_LABEL))) {
       problems.add("Deployment: pod template lacks the label " + APP_LABEL + ": " + APP);
     }
@@ -156,8 +179,7 @@ final class KeepgateManifestChecks {
       for (String file : List.of(files.certFile().toString(), files.keyFile().toString())) {
         VolumeMount mount = Objects.requireNonNullElse(container.getVolumeMounts(), List.<VolumeMount>of()).stream()
             .filter(m -> file.startsWith(m.getMountPath().replaceAll("/$", "") + "/")).findFirst().orElse(null);
-        Volume volume = mount == null ? null : pod.getVolumes().stream()
-            .filter(v -> v.getName().equals(mount.getName())).findFirst().orElse(null);
+        Volume volume = mount == null ? null : volume(pod, mount.getName());
         if (volume == null || volume.getSecret() == null || mount.getSubPath() != null) {
           problems.add(c + "server.tls file " + file + " is on no Secret volume mounted as a directory");
         }
@@ -187,14 +209,15 @@ final class KeepgateManifestChecks {
     security(pod, container, imageUid, c, problems);
     resources(container, c, problems);
     LabelSelector spread = pod.getAffinity() == null || pod.getAffinity().getPodAntiAffinity() == null ? null
-        : pod.getAffinity().getPodAntiAffinity().getPreferredDuringSchedulingIgnoredDuringExecution().stream()
+        : Objects.requireNonNullElse(pod.getAffinity().getPodAntiAffinity().getPreferredDuringSchedulingIgnoredDuringExecution(),
+                List.<WeightedPodAffinityTerm>of()).stream()
             .map(term -> term.getPodAffinityTerm())
             .filter(term -> "kubernetes.io/hostname".equals(term.getTopologyKey()))
             .map(term -> term.getLabelSelector()).filter(Objects::nonNull).findFirst().orElse(null);
-    if (spread == null || !ManifestValidator.matches(spread, podLabels)) {
+    if (!LabelSelectors.matches(spread, podLabels)) {
       problems.add("Deployment: no preferred podAntiAffinity on kubernetes.io/hostname selecting keepgate's pods");
     }
-    String image = container.getImage();
+    String image = Objects.requireNonNullElse(container.getImage(), "");
     String tag = image.contains("@") ? "digest" : image.lastIndexOf(':') > image.lastIndexOf('/') ? image.substring(image.lastIndexOf(':') + 1) : null;
     if (tag == null || tag.equals("latest")) {
       problems.add(c + "image " + image + " (expected: an explicit version tag, not latest)");
@@ -237,7 +260,7 @@ final class KeepgateManifestChecks {
     if (!Boolean.TRUE.equals(mount.getReadOnly())) {
       problems.add(c + "config volume mount is not readOnly");
     }
-    Volume volume = pod.getVolumes().stream().filter(v -> v.getName().equals(mount.getName())).findFirst().orElse(null);
+    Volume volume = volume(pod, mount.getName());
     if (volume == null || volume.getConfigMap() == null) {
       problems.add(c + "the config " + path + " is not on a ConfigMap volume");
       return null;
@@ -270,7 +293,9 @@ final class KeepgateManifestChecks {
       problems.add(c + name + " path " + get.getPath() + " (expected: " + path + ")");
     }
     Integer port = containerPort(get.getPort(), container);
-    if (port == null || port != adminPort) {
+    if (port == null) {
+      problems.add(c + name + " port " + get.getPort().getValue() + " is no port of the container (expected: admin.port " + adminPort + ")");
+    } else if (port != adminPort) {
       problems.add(c + name + " port " + get.getPort().getValue() + " is " + port + " (expected: admin.port " + adminPort + ")");
     }
     if (get.getScheme() != null && !get.getScheme().equals("HTTP")) {
@@ -349,11 +374,15 @@ final class KeepgateManifestChecks {
     Service members = null;
     for (Service service : only(resources, Service.class)) {
       String s = "Service " + service.getMetadata().getName() + ": ";
+      if (service.getSpec() == null) {
+        problems.add(s + "no spec");
+        continue;
+      }
       Map<String, String> selector = service.getSpec().getSelector();
       if (selector == null || selector.isEmpty() || !podLabels.entrySet().containsAll(selector.entrySet())) {
         problems.add(s + "selector " + selector + " does not select keepgate's pods " + podLabels);
       }
-      for (ServicePort port : service.getSpec().getPorts()) {
+      for (ServicePort port : Objects.requireNonNullElse(service.getSpec().getPorts(), List.<ServicePort>of())) {
         IntOrString target = port.getTargetPort() == null ? new IntOrString(port.getPort()) : port.getTargetPort();
         Integer resolved = containerPort(target, container);
         if (resolved == null) {
@@ -392,8 +421,9 @@ final class KeepgateManifestChecks {
     }
     for (PodDisruptionBudget budget : budgets) {
       String b = "PodDisruptionBudget " + budget.getMetadata().getName() + ": ";
-      if (!ManifestValidator.matches(budget.getSpec().getSelector(), podLabels)) {
-        problems.add(b + "does not select keepgate's pods");
+      if (budget.getSpec() == null || !LabelSelectors.matches(budget.getSpec().getSelector(), podLabels)) {
+        problems.add(b + "does not select keepgate's pods (a budget without a selector protects none)");
+        continue;
       }
       IntOrString min = budget.getSpec().getMinAvailable();
       IntOrString max = budget.getSpec().getMaxUnavailable();
@@ -411,6 +441,10 @@ final class KeepgateManifestChecks {
     }
     for (HorizontalPodAutoscaler autoscaler : autoscalers) {
       String h = "HorizontalPodAutoscaler " + autoscaler.getMetadata().getName() + ": ";
+      if (autoscaler.getSpec() == null) {
+        problems.add(h + "no spec");
+        continue;
+      }
       var target = autoscaler.getSpec().getScaleTargetRef();
       if (!"Deployment".equals(target.getKind()) || !"apps/v1".equals(target.getApiVersion())
           || !deployment.getMetadata().getName().equals(target.getName())) {
@@ -418,7 +452,8 @@ final class KeepgateManifestChecks {
             + " (expected: apps/v1 Deployment " + deployment.getMetadata().getName() + ")");
       }
       boolean cpu = Objects.requireNonNullElse(autoscaler.getSpec().getMetrics(), List.<io.fabric8.kubernetes.api.model.autoscaling.v2.MetricSpec>of())
-          .stream().anyMatch(metric -> "Resource".equals(metric.getType()) && "cpu".equals(metric.getResource().getName()));
+          .stream().anyMatch(metric -> "Resource".equals(metric.getType()) && metric.getResource() != null
+              && "cpu".equals(metric.getResource().getName()));
       if (!cpu) {
         problems.add(h + "no CPU resource metric");
       }
@@ -442,8 +477,9 @@ final class KeepgateManifestChecks {
     int member = config.cluster().port();
     for (NetworkPolicy policy : policies) {
       String n = "NetworkPolicy " + policy.getMetadata().getName() + ": ";
-      if (!ManifestValidator.matches(policy.getSpec().getPodSelector(), podLabels)) {
+      if (policy.getSpec() == null || !LabelSelectors.matches(policy.getSpec().getPodSelector(), podLabels)) {
         problems.add(n + "podSelector does not select keepgate's pods");
+        continue;
       }
       List<String> types = Objects.requireNonNullElse(policy.getSpec().getPolicyTypes(), List.of());
       if (!types.contains("Ingress")) {
@@ -470,7 +506,7 @@ final class KeepgateManifestChecks {
           } else if (number == member) {
             boolean onlyKeepgate = !from.isEmpty() && from.stream().allMatch(peer -> peer.getIpBlock() == null
                 && peer.getNamespaceSelector() == null && peer.getPodSelector() != null
-                && ManifestValidator.matches(peer.getPodSelector(), podLabels)
+                && LabelSelectors.matches(peer.getPodSelector(), podLabels)
                 && !Objects.requireNonNullElse(peer.getPodSelector().getMatchLabels(), Map.of()).isEmpty());
             if (!onlyKeepgate) {
               problems.add(n + "cluster.port " + member + " is reachable from more than keepgate's own pods");
@@ -526,16 +562,23 @@ final class KeepgateManifestChecks {
     }
     Set<String> needed = Set.of("get", "list", "watch");
     boolean granted = only(resources, RoleBinding.class).stream()
-        .filter(binding -> binding.getSubjects().stream()
+        .filter(binding -> Objects.requireNonNullElse(binding.getSubjects(), List.<Subject>of()).stream()
             .anyMatch(subject -> "ServiceAccount".equals(subject.getKind()) && account.equals(subject.getName())))
         .flatMap(binding -> only(resources, Role.class).stream()
             .filter(role -> "Role".equals(binding.getRoleRef().getKind())
                 && role.getMetadata().getName().equals(binding.getRoleRef().getName())))
-        .flatMap(role -> role.getRules().stream())
-        .anyMatch(rule -> rule.getApiGroups().contains("discovery.k8s.io") && rule.getResources().contains("endpointslices")
+        .flatMap(role -> Objects.requireNonNullElse(role.getRules(), List.<PolicyRule>of()).stream())
+        .anyMatch(rule -> Objects.requireNonNullElse(rule.getApiGroups(), List.of()).contains("discovery.k8s.io")
+            && Objects.requireNonNullElse(rule.getResources(), List.of()).contains("endpointslices")
             && rule.getVerbs().containsAll(needed));
     return granted ? List.of()
         : List.of(d + "no Role bound to ServiceAccount " + account + " allows get, list, watch on discovery.k8s.io endpointslices");
+  }
+
+  /** The pod's volume of that name, or null. */
+  private static Volume volume(PodSpec pod, String name) {
+    return Objects.requireNonNullElse(pod.getVolumes(), List.<Volume>of()).stream()
+        .filter(v -> v.getName().equals(name)).findFirst().orElse(null);
   }
 
   private static <T> List<T> only(List<HasMetadata> resources, Class<T> type) {

@@ -12,7 +12,7 @@ import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.keepgate.config.ConfigException;
 import io.keepgate.config.ConfigLoader;
 import io.keepgate.config.GatewayConfig;
-import io.keepgate.deploy.ManifestValidator.Document;
+import io.keepgate.deploy.Manifests.Document;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -25,18 +25,25 @@ import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 
 /**
- * k8s/ is what {@code kubectl apply -k k8s/} applies: every manifest a valid Kubernetes object of
- * a supported API version (see {@link ManifestValidator}), the kustomization listing exactly
- * those files, and the whole set consistent with keepgate's config and image (see
- * {@link KeepgateManifestChecks}). Offline: no cluster, no network.
+ * k8s/ is what {@code kubectl apply -k k8s/} applies (its kustomize output when kubectl is at
+ * hand, see {@link Kustomize}): every object valid against the Kubernetes API's schemas (see
+ * {@link KubernetesSchemas}) and read strictly into its model class, unknown fields refused (see
+ * {@link StrictModelReader}), the kustomization listing exactly the files, and the whole set
+ * consistent with keepgate's config and image (see {@link KeepgateManifestChecks}). Offline: no
+ * cluster, no network.
  */
 class KubernetesManifestsTest {
 
   @Test
-  void everyManifestIsAValidKubernetesObject() {
+  void everyManifestValidatesAgainstTheKubernetesApiSchemas() {
+    assertEquals(List.of(), KubernetesSchemas.problems(Project.k8s().files()));
+  }
+
+  @Test
+  void everyManifestReadsStrictlyIntoItsModelClass() {
     List<Document> documents = Project.manifests();
     assertFalse(documents.isEmpty(), "no manifests in " + Project.K8S);
-    assertEquals(List.of(), Project.problems(documents));
+    assertEquals(List.of(), Manifests.problems(documents));
     documents.forEach(document -> assertNotNull(document.resource(), document.where()));
   }
 
@@ -53,7 +60,7 @@ class KubernetesManifestsTest {
   @Test
   void theManifestsAgreeWithTheConfigTheyCarryAndTheImage() {
     List<Document> documents = Project.manifests();
-    assertEquals(List.of(), Project.problems(documents), "invalid manifests");
+    assertEquals(List.of(), Manifests.problems(documents), "unknown fields or wrong types");
     assertEquals(List.of(), KeepgateManifestChecks.problems(documents, Project.imageUid(Project.dockerfile())));
   }
 

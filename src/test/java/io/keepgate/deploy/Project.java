@@ -1,11 +1,10 @@
 package io.keepgate.deploy;
 
-import io.keepgate.deploy.ManifestValidator.Document;
+import io.keepgate.deploy.Manifests.Document;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
 
@@ -38,22 +37,30 @@ final class Project {
     }
   }
 
-  /** Every document of every manifest file, validated. */
-  static List<Document> manifests() {
-    ManifestValidator validator = new ManifestValidator();
-    List<Document> documents = new ArrayList<>();
-    for (Path file : manifestFiles()) {
-      try {
-        documents.addAll(validator.validateFile(file));
-      } catch (IOException e) {
-        throw new UncheckedIOException(e);
-      }
+  private static Kustomize.Build k8s;
+  private static List<Document> manifests;
+
+  /** k8s/ as {@code kubectl apply -k k8s/} would apply it (see {@link Kustomize}), built once; says how in the test output. */
+  static synchronized Kustomize.Build k8s() {
+    if (k8s == null) {
+      k8s = Kustomize.build(K8S);
+      System.out.println("[deploy checks] k8s/: " + k8s.how());
     }
-    return documents;
+    return k8s;
   }
 
-  static List<String> problems(List<Document> documents) {
-    return documents.stream().flatMap(document -> document.problems().stream()).toList();
+  /** Every document of k8s/, each read strictly into its model class. */
+  static synchronized List<Document> manifests() {
+    if (manifests == null) {
+      manifests = Manifests.read(k8s().files());
+    }
+    return manifests;
+  }
+
+  /** The path relative to the project directory when it is inside it, as the checks' problem lines show it. */
+  static String relative(Path path) {
+    Path absolute = path.toAbsolutePath().normalize();
+    return absolute.startsWith(ROOT) ? ROOT.relativize(absolute).toString() : absolute.toString();
   }
 
   static Dockerfile dockerfile() {
