@@ -69,7 +69,8 @@ class DashboardIT {
         });
         Await.until("the page shows it down", WAIT, () -> text(page, failingRow + " [data-field=state]").equals("ejected"));
         assertEquals("up", text(page, steadyRow + " [data-field=state]"));
-        assertTrue(number(page, "[data-route=\"all\"] [data-field=errors]") >= 1, "the 502 shows in the route's 5xx");
+        assertTrue(number(page, failingRow + " [data-field=connectFailures]") >= 1, "its failed connect shows");
+        assertTrue(number(page, failingRow + " [data-field=retries]") >= 1, "and the request it moved to the other endpoint");
 
         byte[] png = page.screenshot();
         assertEquals((byte) 0x89, png[0]);
