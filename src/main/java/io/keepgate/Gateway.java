@@ -19,6 +19,7 @@ import io.keepgate.tls.ServerCertificates;
 import io.keepgate.upstream.Upstream;
 import io.keepgate.upstream.UpstreamEndpoint;
 import io.keepgate.upstream.Upstreams;
+import io.keepgate.upstream.Warmup;
 import io.netty.channel.EventLoop;
 import io.netty.util.concurrent.EventExecutor;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
@@ -166,7 +167,15 @@ public final class Gateway {
     AdminVerticle admin = new AdminVerticle(config.admin(), runtime::get, state, registry, metrics, cluster, reloader);
     await(vertx.deployVerticle(admin));
     adminPort = admin.actualPort();
-    state.setReady(true);
+    // a node joining a busy cluster opens part of what its peers hold before it turns ready; done at once otherwise
+    Warmup warmup = Warmup.start(vertx, upstreams, cluster);
+    state.warming(warmup::status);
+    warmup.done().thenAccept(outcome -> {
+      state.warmedUp(outcome.describe());
+      if (outcome.ran()) {
+        log.info("{}; ready", outcome.describe());
+      }
+    });
     log.info("keepgate serving proxy={}:{} admin={}:{} eventLoops={} upstreams={} routes={}", config.server().host(),
         proxyPort, config.admin().host(), adminPort, loops.size(), config.upstreams().size(), config.routes().size());
     if (proxy.tlsPort() >= 0) {

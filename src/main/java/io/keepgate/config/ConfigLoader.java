@@ -558,7 +558,8 @@ public final class ConfigLoader {
 
   private static PoolConfig readPool(Reader r) {
     r.checkKeys("maxConnectionsPerEndpoint", "maxConnectionsTotal", "maxPendingRequests", "pendingTimeoutMs",
-        "idleTimeoutMs", "maxLifetimeMs", "maxRequestsPerConnection", "connectTimeoutMs");
+        "idleTimeoutMs", "maxLifetimeMs", "maxRequestsPerConnection", "connectTimeoutMs",
+        "connectRate", "warmup");
     return new PoolConfig(
         r.integer("maxConnectionsPerEndpoint", PoolConfig.DEFAULT_MAX_CONNECTIONS_PER_ENDPOINT, 1, Integer.MAX_VALUE),
         r.integer("maxConnectionsTotal", PoolConfig.DEFAULT_MAX_CONNECTIONS_TOTAL, 0, Integer.MAX_VALUE),
@@ -567,7 +568,22 @@ public final class ConfigLoader {
         r.duration("idleTimeoutMs", PoolConfig.DEFAULT_IDLE_TIMEOUT, true),
         r.duration("maxLifetimeMs", PoolConfig.DEFAULT_MAX_LIFETIME, false),
         r.integer("maxRequestsPerConnection", PoolConfig.DEFAULT_MAX_REQUESTS_PER_CONNECTION, 0, Integer.MAX_VALUE),
-        r.duration("connectTimeoutMs", PoolConfig.DEFAULT_CONNECT_TIMEOUT, true));
+        r.duration("connectTimeoutMs", PoolConfig.DEFAULT_CONNECT_TIMEOUT, true),
+        readConnectRate(r.object("connectRate")),
+        readWarmup(r.object("warmup")));
+  }
+
+  private static ConnectRateConfig readConnectRate(Reader r) {
+    r.checkKeys("perSecond", "burst");
+    return new ConnectRateConfig(
+        r.integer("perSecond", ConnectRateConfig.DEFAULT_PER_SECOND, 0, ConnectRateConfig.MAX),
+        r.integer("burst", ConnectRateConfig.DEFAULT_BURST, 1, ConnectRateConfig.MAX));
+  }
+
+  private static WarmupConfig readWarmup(Reader r) {
+    r.checkKeys("percent", "timeoutMs");
+    return new WarmupConfig(r.integer("percent", WarmupConfig.DEFAULT_PERCENT, 0, 100),
+        r.duration("timeoutMs", WarmupConfig.DEFAULT_TIMEOUT, true));
   }
 
   private static TcpKeepAliveConfig readTcpKeepAlive(Reader r) {
@@ -742,7 +758,13 @@ public final class ConfigLoader {
             .put("idleTimeoutMs", p.idleTimeout().toMillis())
             .put("maxLifetimeMs", p.maxLifetime().toMillis())
             .put("maxRequestsPerConnection", p.maxRequestsPerConnection())
-            .put("connectTimeoutMs", p.connectTimeout().toMillis()))
+            .put("connectTimeoutMs", p.connectTimeout().toMillis())
+            .put("connectRate", new JsonObject()
+                .put("perSecond", p.connectRate().perSecond())
+                .put("burst", p.connectRate().burst()))
+            .put("warmup", new JsonObject()
+                .put("percent", p.warmup().percent())
+                .put("timeoutMs", p.warmup().timeout().toMillis())))
         .put("tcpKeepAlive", new JsonObject()
             .put("enabled", k.enabled())
             .put("idleSeconds", k.idleSeconds())

@@ -13,6 +13,8 @@ import java.time.Duration;
  * @param maxLifetime               a connection retires after this long (with jitter); zero = never
  * @param maxRequestsPerConnection  a connection retires after this many requests; 0 = no limit
  * @param connectTimeout            TCP connect timeout
+ * @param connectRate               new connections per endpoint per second, cluster-wide; unpaced by default
+ * @param warmup                    connections opened before readiness when joining a busy cluster; off by default
  */
 public record PoolConfig(
     int maxConnectionsPerEndpoint,
@@ -22,7 +24,9 @@ public record PoolConfig(
     Duration idleTimeout,
     Duration maxLifetime,
     int maxRequestsPerConnection,
-    Duration connectTimeout) {
+    Duration connectTimeout,
+    ConnectRateConfig connectRate,
+    WarmupConfig warmup) {
 
   /** {@value}. */
   public static final int DEFAULT_MAX_CONNECTIONS_PER_ENDPOINT = 64;
@@ -40,4 +44,12 @@ public record PoolConfig(
   public static final int DEFAULT_MAX_REQUESTS_PER_CONNECTION = 0;
   /** 2 s. */
   public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(2);
+
+  /** The limits alone: connects unpaced, no warmup. */
+  public PoolConfig(int maxConnectionsPerEndpoint, int maxConnectionsTotal, int maxPendingRequests,
+      Duration pendingTimeout, Duration idleTimeout, Duration maxLifetime, int maxRequestsPerConnection,
+      Duration connectTimeout) {
+    this(maxConnectionsPerEndpoint, maxConnectionsTotal, maxPendingRequests, pendingTimeout, idleTimeout, maxLifetime,
+        maxRequestsPerConnection, connectTimeout, ConnectRateConfig.OFF, WarmupConfig.OFF);
+  }
 }

@@ -12,6 +12,7 @@ import io.keepgate.tls.UpstreamTls;
 import io.keepgate.health.EndpointHealth;
 import io.keepgate.health.HealthChecker;
 import io.keepgate.internal.Loop;
+import io.keepgate.internal.Ticker;
 import io.keepgate.internal.UpstreamSockets;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFactory;
@@ -116,6 +117,7 @@ public final class Upstreams {
       EndpointStats stats = environment.statsFor().apply(config.name(), address.toString());
       UpstreamEndpoint endpoint = new UpstreamEndpoint(config, address, stats, health, budget, environment.loops(),
           (e, loop) -> new ChannelConnector(loop, config, address, channels, resolver, epoll, tls, stats));
+      endpoint.paceConnects(ConnectRate.of(config.pool().connectRate(), environment.cluster(), Ticker.SYSTEM));
       health.onEjected(endpoint::onEjected);
       health.start(vertx, HealthChecker.of(config.healthCheck(), probes));
       return endpoint;
