@@ -413,17 +413,21 @@ public final class LoopPool implements LoopTimers.Sweeper, PoolGauges {
     }
   }
 
-  /** Opens what a warm hand-off still wants here, as the rate and the limits allow. */
+  /**
+   * Opens what a warm hand-off still wants here, as the rate and the limits allow. A connect may
+   * complete within {@link #openConnection} (loopback), and its dispatch come back here: the counts
+   * move before it starts.
+   */
   private void warmMore() {
     while (warmWanted > 0) {
-      if (!openConnection()) {
+      warmWanted--;
+      if (!openConnection(true)) {
+        warmWanted++;
         if (!paced) {
           abandonWarming(); // a limit, not the rate: the rest will not open
         }
         return;
       }
-      warmWanted--;
-      warmConnecting++;
     }
   }
 
@@ -435,6 +439,11 @@ public final class LoopPool implements LoopTimers.Sweeper, PoolGauges {
    * keep moving.
    */
   private boolean openConnection() {
+    return openConnection(false);
+  }
+
+  /** As {@link #openConnection()}; {@code ahead}: for a warm hand-off, counted as such before the connect starts. */
+  private boolean openConnection(boolean ahead) {
     if (closed || !endpoint.health().healthy() || (owned() > 0 && endpoint.hungryElsewhere(this))) {
       paced = false; // what holds the connect back now is not the rate
       return false;
@@ -459,6 +468,9 @@ public final class LoopPool implements LoopTimers.Sweeper, PoolGauges {
     }
     held++;
     connecting++;
+    if (ahead) {
+      warmConnecting++;
+    }
     connector.connect(this);
     return true;
   }

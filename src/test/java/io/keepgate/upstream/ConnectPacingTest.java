@@ -130,6 +130,18 @@ class ConnectPacingTest {
   }
 
   @Test
+  void aWarmHandOffWhoseConnectsCompleteWithinTheCallOpensExactlyItsTarget() throws Exception {
+    PoolFixture f = paced(2, "{}");
+    f.connectsCompleteAtOnce = true; // a loopback connect may succeed inside connect()
+    Progress progress = new Progress();
+    f.endpoint.warm(6, progress);
+    assertEquals(6, f.endpoint.stats().opened(), "no more than asked for");
+    assertEquals(6, progress.opened.get(), "each one counted as warm");
+    assertEquals(3, f.endpoint.pool(0).idle());
+    assertEquals(3, f.endpoint.pool(1).idle());
+  }
+
+  @Test
   void aWarmHandOffIsPacedByTheRateAndSkipsWhatTheLimitLeavesNoRoomFor() throws Exception {
     PoolFixture f = paced(1, "{\"maxConnectionsPerEndpoint\":2,\"connectRate\":{\"perSecond\":10,\"burst\":1}}");
     Progress progress = new Progress();
