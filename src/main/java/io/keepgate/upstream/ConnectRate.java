@@ -105,7 +105,7 @@ final class ConnectRate {
     }
   }
 
-  /** Tokens in the bucket now, for {@code /admin/pools}. */
+  /** Tokens in the bucket now; for tests. */
   synchronized double tokens() {
     if (!config.paced()) {
       return 0;

@@ -141,7 +141,8 @@ public final class Warmup {
         continue;
       }
       members++;
-      JsonObject endpoints = pools.getJsonObject(upstream, new JsonObject()).getJsonObject("endpoints", new JsonObject());
+      JsonObject endpoints = pools.getJsonObject(upstream, new JsonObject())
+          .getJsonObject("endpoints", new JsonObject());
       endpoints.forEach(e -> held.merge(e.getKey(), connections((JsonObject) e.getValue()), Long::sum));
     }
     Map<String, Integer> targets = new TreeMap<>();

@@ -88,11 +88,14 @@ class ConnectPacingIT {
     for (GatewayProcess node : nodes) {
       Await.equal("three members", Duration.ofSeconds(30), 3, () -> ClusterProcessIT.members(node));
     }
+    // a member that joined twice while the three formed (a new identity) holds a share until it is known gone
     double[] rates = new double[3];
-    for (int i = 0; i < 3; i++) {
-      rates[i] = nodes.get(i).metric("keepgate_upstream_connect_rate");
-    }
-    assertEquals(PER_SECOND, rates[0] + rates[1] + rates[2], 0.001, "the members' shares add up to the cluster rate");
+    Await.until("the members' shares add up to the cluster rate", Duration.ofSeconds(30), () -> {
+      for (int i = 0; i < 3; i++) {
+        rates[i] = nodes.get(i).metric("keepgate_upstream_connect_rate");
+      }
+      return Math.abs(rates[0] + rates[1] + rates[2] - PER_SECOND) < 0.001;
+    });
 
     Load paced = Load.start(threads, nodes, CLIENTS_PER_NODE);
     long pacedFrom = System.nanoTime();
