@@ -49,7 +49,8 @@ import org.slf4j.LoggerFactory;
  * tests use it in-process.
  *
  * <p>Threading: start and drain are called from one non-event-loop thread (main or a signal
- * handler) and may block it; reloads come one at a time from the {@link ConfigReloader} thread.
+ * handler) and may block it; reloads come one at a time from the {@link ConfigReloader} thread. A
+ * warm hand-off ({@code pool.warmup}) ends on a Vert.x thread and only turns readiness on.
  * The current {@link GatewayRuntime} is swapped atomically; every reader takes it whole.
  */
 public final class Gateway {
@@ -97,7 +98,9 @@ public final class Gateway {
   }
 
   /**
-   * Starts a node and waits until it serves; fails if a listener cannot bind.
+   * Starts a node and waits until it serves; fails if a listener cannot bind. With a warm hand-off
+   * to make ({@code pool.warmup}, other members present), readiness turns on once it is done, after
+   * this returns.
    *
    * @param configFile the file {@code config} came from, watched for changes; null for none
    */

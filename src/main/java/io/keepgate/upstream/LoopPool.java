@@ -37,7 +37,7 @@ import java.util.function.Consumer;
  * is gone.
  *
  * <p>Every connect takes a token from the endpoint's {@link ConnectRate} first (when
- * {@code connectRate} is set). A pool refused one is {@link #paced}: its waiters keep their place
+ * {@code connectRate} is set). A pool refused one is <em>paced</em>: its waiters keep their place
  * and their pending timeout, and the loop's tick retries once the next token is due; a refusal for
  * the rate asks no other loop for a connection, since one opened there would need a token too. A
  * warm hand-off ({@link #warm}) opens connections ahead of any request, through the same path, and
