@@ -56,6 +56,7 @@ class ConnectPacingIT {
   private static final int CLIENTS_PER_NODE = 40;
 
   private final List<GatewayProcess> nodes = new ArrayList<>();
+  private final List<GatewayHarness> inProcess = new ArrayList<>();
   private final ExecutorService threads = Executors.newCachedThreadPool();
   private CountingBackend backend;
 
@@ -64,6 +65,9 @@ class ConnectPacingIT {
     threads.shutdownNow();
     threads.awaitTermination(10, TimeUnit.SECONDS);
     for (GatewayProcess node : nodes) {
+      node.close();
+    }
+    for (GatewayHarness node : inProcess) {
       node.close();
     }
     if (backend != null) {
@@ -206,6 +210,65 @@ class ConnectPacingIT {
         }
       }
     }
+  }
+
+  /**
+   * A warm hand-off that cannot finish in time: the joining node's share of a 1/s cluster rate is
+   * 0.5/s, so of the (four) connections its peer holds it opens one at once and the next two
+   * seconds later; readiness says it is warming up meanwhile, and turns 200 at the 1.5 s timeout saying so.
+   * Two nodes in this JVM.
+   */
+  @Test
+  void aWarmHandOffThatCannotFinishInTimeTurnsReadyAtItsTimeoutAndSaysSo() throws Exception {
+    backend = CountingBackend.start();
+    int[] ports = freePorts(2);
+    String cluster = "warmup-timeout-" + System.nanoTime();
+    GatewayHarness peer = GatewayHarness.start(nodeConfig(cluster, ports, 0));
+    inProcess.add(peer);
+    List<Future<?>> requests = new ArrayList<>();
+    backend.handler(request -> backend.vertx().setTimer(300, id -> request.response().end("ok")));
+    for (int i = 0; i < 4; i++) { // four at once: the peer opens four connections, idle afterwards
+      requests.add(threads.submit(() -> {
+        try (RawClient client = new RawClient(peer.port())) {
+          client.send("GET / HTTP/1.1\r\nHost: test\r\n\r\n");
+          assertEquals(200, client.readResponse().status());
+        }
+        return null;
+      }));
+    }
+    for (Future<?> request : requests) {
+      request.get(10, TimeUnit.SECONDS);
+    }
+    int held = backend.accepted(); // four, unless a request came after another had ended
+    assertTrue(held >= 2, "the peer holds connections: " + held);
+
+    JsonObject joining = nodeConfig(cluster, ports, 1);
+    GatewayHarness.pool(joining).put("connectRate", new JsonObject().put("perSecond", 1))
+        .put("warmup", new JsonObject().put("percent", 100).put("timeoutMs", 1500));
+    GatewayHarness node = GatewayHarness.start(joining); // returns before readiness when a warm hand-off runs
+    inProcess.add(node);
+    List<String> answers = new ArrayList<>();
+    Await.until("readiness turns 200", Duration.ofSeconds(10), () -> {
+      try {
+        java.net.http.HttpResponse<String> ready = node.admin("/health/ready");
+        String answer = ready.statusCode() + " " + ready.body().trim();
+        if (answers.isEmpty() || !answers.get(answers.size() - 1).equals(answer)) {
+          answers.add(answer);
+        }
+        return ready.statusCode() == 200;
+      } catch (Exception e) {
+        throw new AssertionError(e);
+      }
+    });
+    System.out.println("readiness of a node whose warm hand-off timed out: " + answers);
+    assertTrue(answers.get(0).startsWith("503 not ready: warming up"), answers.toString());
+    Matcher timedOut = Pattern.compile("^200 ready \\(warmup timed out after (\\d+) ms: (\\d+) of " + held
+        + " connections opened\\)$").matcher(answers.get(answers.size() - 1));
+    assertTrue(timedOut.find(), answers.toString());
+    assertTrue(Integer.parseInt(timedOut.group(1)) >= 1500);
+    assertTrue(Integer.parseInt(timedOut.group(2)) <= 1, "0.5 connects a second: one at once, the next after 2 s");
+    assertEquals(held, node.pool(backend.endpoint()).getInteger("warmupTarget"));
+    assertEquals(0.5, node.metric("keepgate_upstream_connect_rate"), 1e-9);
   }
 
   /** A node's config: upstream "up" on the backend, member {@code index} of a cluster on {@code ports}. */
