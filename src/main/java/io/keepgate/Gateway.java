@@ -19,6 +19,7 @@ import io.keepgate.tls.ServerCertificates;
 import io.keepgate.upstream.Upstream;
 import io.keepgate.upstream.UpstreamEndpoint;
 import io.keepgate.upstream.Upstreams;
+import io.keepgate.upstream.Warmup;
 import io.netty.channel.EventLoop;
 import io.netty.util.concurrent.EventExecutor;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
@@ -48,7 +49,8 @@ import org.slf4j.LoggerFactory;
  * tests use it in-process.
  *
  * <p>Threading: start and drain are called from one non-event-loop thread (main or a signal
- * handler) and may block it; reloads come one at a time from the {@link ConfigReloader} thread.
+ * handler) and may block it; reloads come one at a time from the {@link ConfigReloader} thread. A
+ * warm hand-off ({@code pool.warmup}) ends on a Vert.x thread and only turns readiness on.
  * The current {@link GatewayRuntime} is swapped atomically; every reader takes it whole.
  */
 public final class Gateway {
@@ -96,7 +98,9 @@ public final class Gateway {
   }
 
   /**
-   * Starts a node and waits until it serves; fails if a listener cannot bind.
+   * Starts a node and waits until it serves; fails if a listener cannot bind. With a warm hand-off
+   * to make ({@code pool.warmup}, other members present), readiness turns on once it is done, after
+   * this returns.
    *
    * @param configFile the file {@code config} came from, watched for changes; null for none
    */
@@ -173,7 +177,15 @@ public final class Gateway {
     AdminVerticle admin = new AdminVerticle(config.admin(), runtime::get, state, registry, metrics, cluster, reloader);
     await(vertx.deployVerticle(admin));
     adminPort = admin.actualPort();
-    state.setReady(true);
+    // a node joining a busy cluster opens part of what its peers hold before it turns ready; done at once otherwise
+    Warmup warmup = Warmup.start(vertx, upstreams, cluster);
+    state.warming(warmup::status);
+    warmup.done().thenAccept(outcome -> {
+      state.warmedUp(outcome.describe());
+      if (outcome.ran()) {
+        log.info("{}; ready", outcome.describe());
+      }
+    });
     log.info("keepgate serving proxy={}:{} admin={}:{} eventLoops={} upstreams={} routes={}", config.server().host(),
         proxyPort, config.admin().host(), adminPort, loops.size(), config.upstreams().size(), config.routes().size());
     if (proxy.tlsPort() >= 0) {

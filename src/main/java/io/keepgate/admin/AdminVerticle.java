@@ -58,13 +58,15 @@ public final class AdminVerticle extends VerticleBase {
     router.get("/health/live").handler(ctx -> text(ctx, 200, "live"));
     router.get("/health/ready").handler(ctx -> {
       if (!state.ready()) {
-        text(ctx, 503, "not ready");
+        String detail = state.notReadyDetail(); // the warm hand-off under way, if one holds readiness back
+        text(ctx, 503, detail.isEmpty() ? "not ready" : "not ready: " + detail);
         return;
       }
       // a new pod takes no traffic before its discovered upstreams know their endpoints (10 s at most)
       List<String> awaiting = runtime.get().upstreams().all().stream()
           .filter(Upstream::awaitingEndpoints).map(Upstream::name).toList();
-      text(ctx, awaiting.isEmpty() ? 200 : 503, awaiting.isEmpty() ? "ready" : "not ready: discovering " + awaiting);
+      String ready = state.readyDetail().isEmpty() ? "ready" : "ready (" + state.readyDetail() + ")";
+      text(ctx, awaiting.isEmpty() ? 200 : 503, awaiting.isEmpty() ? ready : "not ready: discovering " + awaiting);
     });
     router.get("/metrics").handler(ctx -> ctx.response()
         .putHeader("content-type", "text/plain; version=0.0.4; charset=utf-8")

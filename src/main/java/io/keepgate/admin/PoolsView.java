@@ -10,7 +10,9 @@ import io.vertx.core.json.JsonObject;
 /**
  * The JSON of {@code GET /admin/pools}: per upstream and endpoint, the pool counters and the
  * endpoint's state: {@code ready}, {@code warming} (ramping up to its share, slow start) or
- * {@code draining} (it left the discovered set).
+ * {@code draining} (it left the discovered set); its connect pacing ({@code connectRate}: this
+ * node's share per second, 0 when unpaced; {@code connectsPaced}) and this node's warm hand-off
+ * ({@code warmupTarget}, {@code warmupConnections}).
  *
  * <p>Threading: reads {@link EndpointStats}, which is safe from any thread.
  */
@@ -74,6 +76,10 @@ public final class PoolsView {
         .put("retriesRefused", stats.retriesRefused())
         .put("tlsHandshakes", stats.tlsHandshakes())
         .put("tlsHandshakeMillis", Math.round(stats.tlsHandshakeSeconds() * 1000))
+        .put("connectRate", stats.connectRate())
+        .put("connectsPaced", stats.connectsPaced())
+        .put("warmupTarget", stats.warmupTarget())
+        .put("warmupConnections", stats.warmupConnections())
         .put("keepAlive", keepAlive(stats));
   }
 

@@ -6,8 +6,8 @@ import java.util.Map;
 
 /**
  * Adds up pool snapshots of several members into cluster-wide totals per upstream and endpoint:
- * counters, gauges and budget shares summed, timeouts the lowest, {@code healthy} true only where
- * every member says so.
+ * counters, gauges, budget shares and connect-rate shares (fractional) summed, timeouts the lowest,
+ * {@code healthy} true only where every member says so.
  *
  * <p>Threading: a pure function.
  */
@@ -32,7 +32,10 @@ final class ClusterTotals {
     JsonObject result = sum.copy();
     for (Map.Entry<String, Object> field : stats) {
       Object value = field.getValue();
-      if (value instanceof Number number) {
+      if (value instanceof Double || value instanceof Float) { // a rate share: 3.334 + 3.333 + 3.333
+        double before = ((Number) result.getValue(field.getKey(), 0.0)).doubleValue();
+        result.put(field.getKey(), before + ((Number) value).doubleValue());
+      } else if (value instanceof Number number) {
         result.put(field.getKey(), combine(field.getKey(), result.getValue(field.getKey()), number.longValue()));
       } else if (value instanceof Boolean healthy) {
         result.put(field.getKey(), result.getBoolean(field.getKey(), true) && healthy);

@@ -566,7 +566,8 @@ public final class ConfigLoader {
 
   private static PoolConfig readPool(Reader r) {
     r.checkKeys("maxConnectionsPerEndpoint", "maxConnectionsTotal", "maxPendingRequests", "pendingTimeoutMs",
-        "idleTimeoutMs", "maxLifetimeMs", "maxRequestsPerConnection", "connectTimeoutMs", "keepAliveLearning");
+        "idleTimeoutMs", "maxLifetimeMs", "maxRequestsPerConnection", "connectTimeoutMs", "keepAliveLearning",
+        "connectRate", "warmup");
     return new PoolConfig(
         r.integer("maxConnectionsPerEndpoint", PoolConfig.DEFAULT_MAX_CONNECTIONS_PER_ENDPOINT, 1, Integer.MAX_VALUE),
         r.integer("maxConnectionsTotal", PoolConfig.DEFAULT_MAX_CONNECTIONS_TOTAL, 0, Integer.MAX_VALUE),
@@ -576,13 +577,28 @@ public final class ConfigLoader {
         r.duration("maxLifetimeMs", PoolConfig.DEFAULT_MAX_LIFETIME, false),
         r.integer("maxRequestsPerConnection", PoolConfig.DEFAULT_MAX_REQUESTS_PER_CONNECTION, 0, Integer.MAX_VALUE),
         r.duration("connectTimeoutMs", PoolConfig.DEFAULT_CONNECT_TIMEOUT, true),
-        readKeepAliveLearning(r.object("keepAliveLearning")));
+        readKeepAliveLearning(r.object("keepAliveLearning")),
+        readConnectRate(r.object("connectRate")),
+        readWarmup(r.object("warmup")));
   }
 
   private static KeepAliveLearningConfig readKeepAliveLearning(Reader r) {
     r.checkKeys("enabled", "minIdleTimeoutMs");
     return new KeepAliveLearningConfig(r.bool("enabled", KeepAliveLearningConfig.DEFAULT_ENABLED),
         r.duration("minIdleTimeoutMs", KeepAliveLearningConfig.DEFAULT_MIN_IDLE_TIMEOUT, true));
+  }
+
+  private static ConnectRateConfig readConnectRate(Reader r) {
+    r.checkKeys("perSecond", "burst");
+    return new ConnectRateConfig(
+        r.integer("perSecond", ConnectRateConfig.DEFAULT_PER_SECOND, 0, ConnectRateConfig.MAX),
+        r.integer("burst", ConnectRateConfig.DEFAULT_BURST, 1, ConnectRateConfig.MAX));
+  }
+
+  private static WarmupConfig readWarmup(Reader r) {
+    r.checkKeys("percent", "timeoutMs");
+    return new WarmupConfig(r.integer("percent", WarmupConfig.DEFAULT_PERCENT, 0, 100),
+        r.duration("timeoutMs", WarmupConfig.DEFAULT_TIMEOUT, true));
   }
 
   private static TcpKeepAliveConfig readTcpKeepAlive(Reader r) {
@@ -760,7 +776,13 @@ public final class ConfigLoader {
             .put("connectTimeoutMs", p.connectTimeout().toMillis())
             .put("keepAliveLearning", new JsonObject()
                 .put("enabled", p.keepAliveLearning().enabled())
-                .put("minIdleTimeoutMs", p.keepAliveLearning().minIdleTimeout().toMillis())))
+                .put("minIdleTimeoutMs", p.keepAliveLearning().minIdleTimeout().toMillis()))
+            .put("connectRate", new JsonObject()
+                .put("perSecond", p.connectRate().perSecond())
+                .put("burst", p.connectRate().burst()))
+            .put("warmup", new JsonObject()
+                .put("percent", p.warmup().percent())
+                .put("timeoutMs", p.warmup().timeout().toMillis())))
         .put("tcpKeepAlive", new JsonObject()
             .put("enabled", k.enabled())
             .put("idleSeconds", k.idleSeconds())

@@ -14,6 +14,8 @@ import java.time.Duration;
  * @param maxRequestsPerConnection  a connection retires after this many requests; 0 = no limit
  * @param connectTimeout            TCP connect timeout
  * @param keepAliveLearning         learning the backend's own keep-alive timeout, to stay below it
+ * @param connectRate               new connections per endpoint per second, cluster-wide; unpaced by default
+ * @param warmup                    connections opened before readiness when joining a busy cluster; off by default
  */
 public record PoolConfig(
     int maxConnectionsPerEndpoint,
@@ -24,7 +26,9 @@ public record PoolConfig(
     Duration maxLifetime,
     int maxRequestsPerConnection,
     Duration connectTimeout,
-    KeepAliveLearningConfig keepAliveLearning) {
+    KeepAliveLearningConfig keepAliveLearning,
+    ConnectRateConfig connectRate,
+    WarmupConfig warmup) {
 
   /** {@value}. */
   public static final int DEFAULT_MAX_CONNECTIONS_PER_ENDPOINT = 64;

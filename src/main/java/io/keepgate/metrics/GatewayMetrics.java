@@ -239,6 +239,11 @@ public final class GatewayMetrics {
     meters.add(FunctionCounter.builder(UPSTREAM_RETRIES, stats, EndpointStats::retries).tags(tags).register(registry));
     meters.add(FunctionCounter.builder(UPSTREAM_RETRIES_REFUSED, stats, EndpointStats::retriesRefused).tags(tags)
         .register(registry));
+    meters.add(FunctionCounter.builder(UPSTREAM_CONNECTS_PACED, stats, EndpointStats::connectsPaced).tags(tags)
+        .register(registry));
+    meters.add(Gauge.builder(UPSTREAM_CONNECT_RATE, stats, EndpointStats::connectRate).tags(tags).register(registry));
+    meters.add(FunctionCounter.builder(UPSTREAM_WARMUP_CONNECTIONS, stats, EndpointStats::warmupConnections).tags(tags)
+        .register(registry));
     meters.add(FunctionCounter.builder(UPSTREAM_TLS_HANDSHAKES, stats, EndpointStats::tlsHandshakes).tags(tags)
         .register(registry));
     meters.add(FunctionCounter.builder(UPSTREAM_TLS_HANDSHAKE_SECONDS, stats, EndpointStats::tlsHandshakeSeconds)

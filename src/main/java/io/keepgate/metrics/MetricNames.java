@@ -48,6 +48,15 @@ public final class MetricNames {
    * make to the upstream now, its part of the cluster's budget (upstreams with {@code retryBudget} on).
    */
   public static final String UPSTREAM_RETRY_BUDGET = "keepgate.upstream.retry.budget.per.second";
+  /**
+   * Counter {@code keepgate_upstream_connects_paced_total{upstream,endpoint}}: connections opened
+   * after waiting for the endpoint's connect rate ({@code pool.connectRate}).
+   */
+  public static final String UPSTREAM_CONNECTS_PACED = "keepgate.upstream.connects.paced";
+  /** Gauge {@code keepgate_upstream_connect_rate{upstream,endpoint}}: this node's share of the connect rate per second; 0 = unpaced. */
+  public static final String UPSTREAM_CONNECT_RATE = "keepgate.upstream.connect.rate";
+  /** Counter {@code keepgate_upstream_warmup_connections_total{upstream,endpoint}}: connections a warm hand-off opened before readiness. */
+  public static final String UPSTREAM_WARMUP_CONNECTIONS = "keepgate.upstream.warmup.connections";
   /** Gauge {@code keepgate_upstream_healthy{upstream,endpoint}}: 1 while the endpoint takes traffic. */
   public static final String UPSTREAM_HEALTHY = "keepgate.upstream.healthy";
   /** Counter {@code keepgate_requests_total{route,code}}: client requests answered. */

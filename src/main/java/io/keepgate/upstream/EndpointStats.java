@@ -5,6 +5,7 @@ import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.BooleanSupplier;
+import java.util.function.DoubleSupplier;
 
 /**
  * The counters and gauges of one (upstream, endpoint), as metrics and the admin API show them. One
@@ -26,6 +27,8 @@ public final class EndpointStats {
   final LongAdder tlsHandshakeFailures = new LongAdder();
   private final LongAdder idleClosesByBackend = new LongAdder();
   private final LongAdder reuseClosesByBackend = new LongAdder();
+  final LongAdder connectsPaced = new LongAdder();
+  final LongAdder warmupConnections = new LongAdder();
   private final EnumMap<CloseReason, LongAdder> closed = new EnumMap<>(CloseReason.class);
   /** The pools of this endpoint (one per event loop, old and new across a reload): the gauges sum them. */
   private final CopyOnWriteArrayList<PoolGauges> pools = new CopyOnWriteArrayList<>();
@@ -35,6 +38,9 @@ public final class EndpointStats {
   private volatile int pendingLimit;
   /** What the endpoint's current incarnation knows of the backend's keep-alive timeout. */
   private volatile KeepAliveLearning keepAlive;
+  /** This node's share of the endpoint's connect rate, read live from its current incarnation; 0 = unpaced. */
+  private volatile DoubleSupplier connectRate = () -> 0;
+  private volatile int warmupTarget;
 
   public EndpointStats() {
     for (CloseReason reason : CloseReason.values()) {
@@ -183,6 +189,34 @@ public final class EndpointStats {
   /** Time spent in those handshakes, in seconds. */
   public double tlsHandshakeSeconds() {
     return tlsHandshakeNanos.sum() / 1e9;
+  }
+
+  void connectRateFrom(DoubleSupplier source) {
+    connectRate = source;
+  }
+
+  /** This node's share of the endpoint's cluster-wide connect rate, per second; 0 when connects are not paced. */
+  public double connectRate() {
+    return connectRate.getAsDouble();
+  }
+
+  /** Connections opened after waiting for the connect rate (their pool had been refused a connect). */
+  public long connectsPaced() {
+    return connectsPaced.sum();
+  }
+
+  /** Connections opened by a warm hand-off before this node turned ready. */
+  public long warmupConnections() {
+    return warmupConnections.sum();
+  }
+
+  /** How many connections the warm hand-off set out to open to this endpoint; 0 when none ran. */
+  public int warmupTarget() {
+    return warmupTarget;
+  }
+
+  void warmupTarget(int target) {
+    warmupTarget = target;
   }
 
   /** Connections closed with this reason since start. */

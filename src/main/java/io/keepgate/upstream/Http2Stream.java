@@ -21,7 +21,7 @@ import java.util.Locale;
  */
 final class Http2Stream extends UpstreamConnection {
   private final Http2Connection connection;
-  /** Whether its connection carried streams before this one. */
+  /** Whether its connection carried streams before this one, or was opened ahead of them (warm hand-off). */
   private final boolean reused;
   private boolean responseStarted;
   private boolean unprocessed;
@@ -29,7 +29,7 @@ final class Http2Stream extends UpstreamConnection {
   Http2Stream(Http2StreamChannel channel, Http2Connection connection, long nowNanos) {
     super(channel, null, connection.pool, nowNanos);
     this.connection = connection;
-    this.reused = connection.requestsServed > 0;
+    this.reused = connection.requestsServed > 0 || connection.openedAhead;
     this.state = State.LEASED;
   }
 

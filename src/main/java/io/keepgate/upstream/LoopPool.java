@@ -36,10 +36,17 @@ import java.util.function.Consumer;
  * {@code maxRequestsPerConnection}; every close is counted once, with its reason, when the socket
  * is gone.
  *
+ * <p>Every connect takes a token from the endpoint's {@link ConnectRate} first (when
+ * {@code connectRate} is set). A pool refused one is <em>paced</em>: its waiters keep their place
+ * and their pending timeout, and the loop's tick retries once the next token is due; a refusal for
+ * the rate asks no other loop for a connection, since one opened there would need a token too. A
+ * warm hand-off ({@link #warm}) opens connections ahead of any request, through the same path, and
+ * leaves them idle.
+ *
  * <p>Threading: confined to its loop (asserted at every entry point); {@link #poke},
- * {@link #requestDonation}, {@link #shedOverBudget}, {@link #ejected} and {@link #close} may be
- * called from any thread and hop to the loop. Gauges are published with release stores for readers
- * on other threads.
+ * {@link #requestDonation}, {@link #shedOverBudget}, {@link #ejected}, {@link #warm},
+ * {@link #stopWarming} and {@link #close} may be called from any thread and hop to the loop. Gauges
+ * are published with release stores for readers on other threads.
  */
 public final class LoopPool implements LoopTimers.Sweeper, PoolGauges {
   /** How long a request waits for this loop's own connections before any other loop must give one up. */
@@ -82,6 +89,14 @@ public final class LoopPool implements LoopTimers.Sweeper, PoolGauges {
   /** Permits (endpoint and budget) held by connections that are open, opening or closing. */
   private int held;
   private Hunger hunger = Hunger.NONE;
+  /** A connect this pool wants waits for the endpoint's connect rate; the tick retries from {@link #pacedUntilNanos}. */
+  private boolean paced;
+  private long pacedUntilNanos;
+  /** Connections a warm hand-off still wants opened here, and its connects under way. */
+  private int warmWanted;
+  private int warmConnecting;
+  /** The warm hand-off told about each warm connect as it settles; null before any. */
+  private Warmup.Progress warming;
   private boolean closed;
   /** Why the pool closed: connections that come back afterwards close for the same reason. */
   private CloseReason closedFor = CloseReason.SHUTDOWN;
@@ -189,7 +204,7 @@ public final class LoopPool implements LoopTimers.Sweeper, PoolGauges {
     Pending pending = new Pending(waiter, !opening, now);
     waiting.add(pending);
     pendingTimeouts.arm(pending.timeout, now);
-    if (wantsConnection && !opening && owned() == 0) {
+    if (wantsConnection && !opening && owned() == 0 && !paced) {
       hunger(Hunger.EMPTY); // nothing here will ever free up: ask the other loops at once
     }
     publishGauges();
@@ -405,21 +420,70 @@ public final class LoopPool implements LoopTimers.Sweeper, PoolGauges {
     if (waiting.isEmpty()) {
       hunger(Hunger.NONE);
     }
+    warmMore();
+    if (connectsCover() >= waiting.size() && warmWanted == 0) {
+      paced = false; // no connect this pool wants waits for the rate any more
+    }
   }
 
   /**
-   * Takes the permits and starts a connect; false when a limit is reached. While another loop is
-   * hungry, a loop that already holds connections leaves free permits to it: otherwise a permit given
-   * up for a hungry loop could be taken by a busy one, which would then have one to give up, and
-   * connections would keep moving.
+   * Opens what a warm hand-off still wants here, as the rate and the limits allow. A connect may
+   * complete within {@link #openConnection} (loopback), and its dispatch come back here: the counts
+   * move before it starts.
+   */
+  private void warmMore() {
+    while (warmWanted > 0) {
+      warmWanted--;
+      if (!openConnection(true)) {
+        warmWanted++;
+        if (!paced) {
+          abandonWarming(); // a limit, not the rate: the rest will not open
+        }
+        return;
+      }
+    }
+  }
+
+  /**
+   * Takes a token of the connect rate and the permits, and starts a connect; false when the rate
+   * or a limit says no (the rate sets {@link #paced}). While another loop is hungry, a loop that
+   * already holds connections leaves free permits to it: otherwise a permit given up for a hungry
+   * loop could be taken by a busy one, which would then have one to give up, and connections would
+   * keep moving.
    */
   private boolean openConnection() {
-    if (closed || !endpoint.health().healthy() || (owned() > 0 && endpoint.hungryElsewhere(this))
-        || !endpoint.takePermits(this)) {
+    return openConnection(false);
+  }
+
+  /** As {@link #openConnection()}; {@code ahead}: for a warm hand-off, counted as such before the connect starts. */
+  private boolean openConnection(boolean ahead) {
+    if (closed || !endpoint.health().healthy() || (owned() > 0 && endpoint.hungryElsewhere(this))) {
+      paced = false; // what holds the connect back now is not the rate
       return false;
+    }
+    if (paced && loop.now() - pacedUntilNanos < 0) {
+      return false; // refused already: the tick retries when the next token is due
+    }
+    ConnectRate rate = endpoint.connectRate();
+    long wait = rate.tryTake();
+    if (wait > 0) {
+      paced = true;
+      pacedUntilNanos = loop.now() + wait;
+      return false;
+    }
+    if (!endpoint.takePermits(this)) {
+      rate.refund(); // the permits poke this pool when one frees
+      paced = false;
+      return false;
+    }
+    if (paced) {
+      endpoint.stats().connectsPaced.increment(); // it waited for a token
     }
     held++;
     connecting++;
+    if (ahead) {
+      warmConnecting++;
+    }
     connector.connect(this);
     return true;
   }
@@ -429,6 +493,12 @@ public final class LoopPool implements LoopTimers.Sweeper, PoolGauges {
     assert loop.inLoop() : "pool used off its event loop";
     connecting--;
     endpoint.stats().opened.increment();
+    if (warmConnecting > 0) {
+      warmConnecting--;
+      endpoint.stats().warmupConnections.increment();
+      connection.openedAhead = true;
+      warming.opened();
+    }
     long lifetime = config.maxLifetime().toNanos();
     if (lifetime > 0) {
       connection.retireAtNanos = connection.openedAtNanos + lifetime
@@ -450,6 +520,10 @@ public final class LoopPool implements LoopTimers.Sweeper, PoolGauges {
     connecting--;
     releasePermits();
     endpoint.stats().connectFailures.increment();
+    if (warmConnecting > 0) {
+      warmConnecting--;
+      warming.failed();
+    }
     Pending next = waiting.poll();
     // the strike before the 502: a client that reads it and asks again on another loop must find
     // the verdict; the waiter is taken first, so an ejection reroutes only the others
@@ -526,6 +600,10 @@ public final class LoopPool implements LoopTimers.Sweeper, PoolGauges {
    */
   @Override
   public void sweep(long now) {
+    if (paced && now - pacedUntilNanos >= 0) {
+      dispatch(); // a token is due: opens what the rate allows now, or sets the next retry
+      publishGauges();
+    }
     if (!waiting.isEmpty()) {
       checkHunger(now);
     }
@@ -549,7 +627,7 @@ public final class LoopPool implements LoopTimers.Sweeper, PoolGauges {
 
   private void checkHunger(long now) {
     if (hunger != Hunger.STARVING && now - waiting.peek().sinceNanos >= STARVATION_DELAY
-        && connectsCover() < waiting.size() && !openConnection()) {
+        && connectsCover() < waiting.size() && !openConnection() && !paced) {
       hunger(Hunger.STARVING);
     } else if (hunger != Hunger.NONE) {
       endpoint.requestDonations(this, hunger); // asked before and nothing came yet: ask again
@@ -598,6 +676,37 @@ public final class LoopPool implements LoopTimers.Sweeper, PoolGauges {
     });
   }
 
+  /**
+   * A warm hand-off: opens {@code count} connections ahead of any request (paced by the connect rate,
+   * within the limits) and leaves them idle; each one that opens, fails or cannot open is told to
+   * {@code progress}. Any thread.
+   */
+  void warm(int count, Warmup.Progress progress) {
+    loop.run(() -> {
+      if (closed) {
+        progress.skipped(count);
+        return;
+      }
+      warming = progress;
+      warmWanted += count;
+      dispatch();
+      publishGauges();
+    });
+  }
+
+  /** The warm hand-off is over (done or timed out): what it still wanted here is not opened. Any thread. */
+  void stopWarming() {
+    loop.run(this::abandonWarming);
+  }
+
+  private void abandonWarming() {
+    if (warmWanted > 0) {
+      int left = warmWanted;
+      warmWanted = 0;
+      warming.skipped(left);
+    }
+  }
+
   /** This node's share shrank: retire idle connections, least recently used first, until it fits. Any thread. */
   void shedOverBudget() {
     loop.run(this::retireIdleOverBudget);
@@ -617,6 +726,7 @@ public final class LoopPool implements LoopTimers.Sweeper, PoolGauges {
   /** The endpoint was ejected: idle connections close, waiters are told (they try another endpoint). Any thread. */
   void ejected() {
     loop.run(() -> {
+      abandonWarming();
       while (!idle.isEmpty()) {
         idle.pop().close(CloseReason.EJECTED);
       }
@@ -635,6 +745,7 @@ public final class LoopPool implements LoopTimers.Sweeper, PoolGauges {
       closedFor = reason;
       emptied = done;
       loop.timers().removeSweeper(this);
+      abandonWarming();
       while (!idle.isEmpty()) {
         idle.pop().close(reason);
       }

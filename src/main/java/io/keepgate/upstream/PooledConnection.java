@@ -39,6 +39,8 @@ abstract class PooledConnection extends ChannelInboundHandlerAdapter {
   long keepAliveDeadlineNanos = Long.MAX_VALUE;
   /** Leases granted over its life (requests, or HTTP/2 streams). */
   int requestsServed;
+  /** Opened by a warm hand-off ahead of any request: its first lease is a pool hit as much as a later one. */
+  boolean openedAhead;
   /** Leases out now: 0 or 1 for HTTP/1.1, open streams for HTTP/2. */
   int inUse;
   State state = State.IDLE;

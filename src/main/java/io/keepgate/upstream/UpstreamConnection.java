@@ -63,9 +63,12 @@ public class UpstreamConnection extends PooledConnection {
     return false;
   }
 
-  /** Whether the connection carried earlier requests (a pool hit) rather than being opened for this one. */
+  /**
+   * Whether the connection carried earlier requests or was opened ahead of them by a warm hand-off
+   * (a pool hit) rather than being opened for this one.
+   */
   public boolean reused() {
-    return requestsServed > 1;
+    return requestsServed > 1 || openedAhead;
   }
 
   /** Whether the channel is inside a read batch (writes to the client are flushed at its end). */

@@ -17,9 +17,9 @@ import java.util.function.BiFunction;
 /**
  * One endpoint of an upstream: a {@link LoopPool} per event loop, and what those pools share: the
  * permits that keep {@code maxConnectionsPerEndpoint} exact for the node, this node's share of the
- * upstream's {@code maxConnectionsTotal}, the bounded pending queue, the health verdict, what is
- * known of the backend's keep-alive timeout, and the counters (which outlive a reload, keyed by
- * upstream and endpoint).
+ * upstream's {@code maxConnectionsTotal}, its share of the endpoint's connect rate, the bounded
+ * pending queue, the health verdict, what is known of the backend's keep-alive timeout, and the
+ * counters (which outlive a reload, keyed by upstream and endpoint).
  *
  * <p>Threading: safe from any thread; the pools are each confined to their loop.
  */
@@ -38,6 +38,8 @@ public final class UpstreamEndpoint {
   private final AtomicInteger starvingPools = new AtomicInteger();
   /** The ramp of an endpoint that joined a serving upstream, until it is over; null after, or never. */
   private volatile SlowStart slowStart;
+  /** This node's bucket of the endpoint's cluster-wide connect rate ({@code pool.connectRate}). */
+  private volatile ConnectRate connectRate = ConnectRate.UNPACED;
 
   UpstreamEndpoint(UpstreamConfig config, Endpoint address, EndpointStats stats, EndpointHealth health,
       BudgetShare budget, ClusterState cluster, List<Loop> loops,
@@ -93,6 +95,34 @@ public final class UpstreamEndpoint {
   /** Ramps this endpoint's share of new requests up from now ({@code upstreams[].slowStartMs}). */
   void startSlowly(SlowStart ramp) {
     this.slowStart = ramp;
+  }
+
+  /** Paces this endpoint's connects with {@code rate} ({@code pool.connectRate}); unpaced until called. */
+  void paceConnects(ConnectRate rate) {
+    connectRate = rate;
+    stats.connectRateFrom(rate::perSecond);
+  }
+
+  ConnectRate connectRate() {
+    return connectRate;
+  }
+
+  /**
+   * A warm hand-off: opens {@code count} connections ahead of any request, spread over the loops'
+   * pools (each opens its part on its own loop) and left idle; each settles on {@code progress}.
+   */
+  void warm(int count, Warmup.Progress progress) {
+    stats.warmupTarget(count);
+    for (int i = 0; i < pools.size(); i++) {
+      int part = ClusterState.share(count, pools.size(), i);
+      if (part > 0) {
+        pools.get(i).warm(part, progress);
+      }
+    }
+  }
+
+  void stopWarming() {
+    pools.forEach(LoopPool::stopWarming);
   }
 
   /** The ramp this endpoint is on, or null. */

@@ -119,6 +119,7 @@ public final class Upstreams {
       UpstreamEndpoint endpoint = new UpstreamEndpoint(config, address, stats, health, budget, environment.cluster(),
           environment.loops(),
           (e, loop) -> new ChannelConnector(loop, config, address, channels, resolver, epoll, tls, stats));
+      endpoint.paceConnects(ConnectRate.of(config.pool().connectRate(), environment.cluster(), Ticker.SYSTEM));
       health.onEjected(endpoint::onEjected);
       health.start(vertx, HealthChecker.of(config.healthCheck(), probes));
       return endpoint;

@@ -113,7 +113,7 @@ class ConfigLoaderTest {
             PoolConfig.DEFAULT_MAX_PENDING_REQUESTS, PoolConfig.DEFAULT_PENDING_TIMEOUT,
             PoolConfig.DEFAULT_IDLE_TIMEOUT, PoolConfig.DEFAULT_MAX_LIFETIME,
             PoolConfig.DEFAULT_MAX_REQUESTS_PER_CONNECTION, PoolConfig.DEFAULT_CONNECT_TIMEOUT,
-            KeepAliveLearningConfig.DEFAULT),
+            KeepAliveLearningConfig.DEFAULT, ConnectRateConfig.OFF, WarmupConfig.OFF),
         new TcpKeepAliveConfig(TcpKeepAliveConfig.DEFAULT_ENABLED, TcpKeepAliveConfig.DEFAULT_IDLE_SECONDS,
             TcpKeepAliveConfig.DEFAULT_INTERVAL_SECONDS, TcpKeepAliveConfig.DEFAULT_PROBES,
             TcpKeepAliveConfig.DEFAULT_USER_TIMEOUT),

@@ -5,8 +5,11 @@ import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.HttpServerRequest;
+import java.util.List;
+import java.util.Queue;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -22,6 +25,8 @@ public final class CountingBackend implements AutoCloseable {
   private final AtomicInteger open = new AtomicInteger();
   private final AtomicInteger requests = new AtomicInteger();
   private final Set<Integer> clientPorts = ConcurrentHashMap.newKeySet();
+  /** When each connection was accepted ({@link System#nanoTime}), in order. */
+  private final Queue<Long> acceptedAt = new ConcurrentLinkedQueue<>();
   private volatile Handler<HttpServerRequest> handler = r -> r.response().end("ok");
 
   private final String host;
@@ -35,6 +40,7 @@ public final class CountingBackend implements AutoCloseable {
     options.setHost(host).setPort(port).setHttp2ClearTextEnabled(false);
     this.server = vertx.createHttpServer(options)
         .connectionHandler(conn -> {
+          acceptedAt.add(System.nanoTime());
           accepted.incrementAndGet();
           open.incrementAndGet();
           conn.closeHandler(v -> open.decrementAndGet());
@@ -91,6 +97,11 @@ public final class CountingBackend implements AutoCloseable {
   /** TCP connections accepted since start. */
   public int accepted() {
     return accepted.get();
+  }
+
+  /** When each TCP connection was accepted ({@link System#nanoTime}), oldest first. */
+  public List<Long> acceptTimes() {
+    return List.copyOf(acceptedAt);
   }
 
   /** TCP connections open now. */

@@ -281,6 +281,21 @@ public final class GatewayProcess implements AutoCloseable {
         .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString());
   }
 
+  /** POST on the admin listener (e.g. {@code /admin/reload}). */
+  public HttpResponse<String> adminPost(String path) throws IOException, InterruptedException {
+    return http.send(HttpRequest.newBuilder(URI.create("http://" + adminHost + ":" + adminPort + path))
+        .POST(HttpRequest.BodyPublishers.noBody()).timeout(Duration.ofSeconds(10)).build(),
+        HttpResponse.BodyHandlers.ofString());
+  }
+
+  /**
+   * Replaces the config file the process was started with by {@link #start}: it applies it on its
+   * next poll of the file, or at once on {@code POST /admin/reload}.
+   */
+  public void rewriteConfig(JsonObject config) throws IOException {
+    Files.writeString(dir.resolve("keepgate.json"), config.encodePrettily());
+  }
+
   /** The sum of a Prometheus sample over the label fragments given, from {@code /metrics}; 0 when absent. */
   public double metric(String name, String... labelFragments) {
     try {

@@ -34,6 +34,8 @@ final class PoolFixture {
   final UpstreamEndpoint endpoint;
   final SettableCluster cluster = new SettableCluster();
   final BudgetShare budget;
+  /** Whether a connect completes within the call that starts it, as one to a loopback address may. */
+  boolean connectsCompleteAtOnce;
 
   /** @param upstreamJson the upstream object, e.g. {@code {"name":"up","endpoints":["h:1"],"pool":{...}}} */
   PoolFixture(int loopCount, String upstreamJson, int budgetLimit) throws Exception {
@@ -46,7 +48,12 @@ final class PoolFixture {
     EndpointHealth health = new EndpointHealth(config.name(), config.endpoints().get(0), config.healthCheck(),
         new LocalNode());
     endpoint = new UpstreamEndpoint(config, config.endpoints().get(0), new EndpointStats(), health, budget, cluster,
-        loops, (e, loop) -> connects::add);
+        loops, (e, loop) -> pool -> {
+          connects.add(pool);
+          if (connectsCompleteAtOnce) {
+            completeConnect();
+          }
+        });
     health.onEjected(endpoint::onEjected);
   }
 
