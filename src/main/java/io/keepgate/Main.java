@@ -54,12 +54,13 @@ public final class Main {
       System.exit(0);
     }
     try {
+      CountDownLatch stop = stopSignal(); // before the node turns ready: a signal then must drain it too
       DemoBackends demo = arguments.demo ? startDemoBackends(config) : null;
       Gateway gateway = Gateway.start(config, Path.of(arguments.configPath));
       if (demo != null) {
         printDemoHelp(gateway);
       }
-      awaitStopSignal();
+      stop.await();
       gateway.drain();
       if (demo != null) {
         demo.close();
@@ -74,12 +75,12 @@ public final class Main {
     }
   }
 
-  /** Blocks until SIGTERM or SIGINT. The JVM's own handlers would exit 143/130 before draining. */
-  private static void awaitStopSignal() throws InterruptedException {
+  /** Counted down by SIGTERM or SIGINT, from now on. The JVM's own handlers would exit 143/130 before draining. */
+  private static CountDownLatch stopSignal() {
     CountDownLatch stop = new CountDownLatch(1);
     Signal.handle(new Signal("TERM"), signal -> stop.countDown());
     Signal.handle(new Signal("INT"), signal -> stop.countDown());
-    stop.await();
+    return stop;
   }
 
   private static DemoBackends startDemoBackends(GatewayConfig config) throws Exception {
