@@ -33,6 +33,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BiConsumer;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -161,10 +162,16 @@ public final class HazelcastCluster implements ClusterState {
         prober.execute(HazelcastCluster.this::probeDeparted);
       }
     });
-    health.addEntryListener(new HealthMapListener(), true);
+    health.addEntryListener(new EntryMirror<Boolean>((key, healthy) -> {
+      healthCopy.put(key, healthy);
+      healthListeners.forEach(listener -> deliver(listener, key, healthy));
+    }), true);
     pools.addEntryListener(new PoolsMapListener(), true);
     health.forEach(healthCopy::put); // verdicts that predate this member: startup only, main thread
-    keepAliveTimeouts.addEntryListener(new KeepAliveMapListener(), true);
+    keepAliveTimeouts.addEntryListener(new EntryMirror<Long>((key, millis) -> {
+      keepAliveCopy.put(key, millis);
+      keepAliveListeners.forEach(listener -> deliverKeepAlive(listener, key, millis));
+    }), true);
     keepAliveTimeouts.forEach(keepAliveCopy::put);
     scheduler.scheduleAtFixedRate(this::updateLease, TICK_MILLIS, TICK_MILLIS, TimeUnit.MILLISECONDS);
     prober.scheduleWithFixedDelay(this::probeDeparted, 1, 1, TimeUnit.SECONDS);
@@ -380,39 +387,22 @@ public final class HazelcastCluster implements ClusterState {
     listener.onKeepAliveTimeout(key.substring(0, bar), key.substring(bar + 1), millis);
   }
 
-  private final class KeepAliveMapListener
-      implements EntryAddedListener<String, Long>, EntryUpdatedListener<String, Long> {
-    @Override
-    public void entryAdded(EntryEvent<String, Long> event) {
-      onLearned(event);
+  /** Hands every entry of a map written or rewritten, by any member, to {@code onEntry}. */
+  private static final class EntryMirror<V> implements EntryAddedListener<String, V>, EntryUpdatedListener<String, V> {
+    private final BiConsumer<String, V> onEntry;
+
+    EntryMirror(BiConsumer<String, V> onEntry) {
+      this.onEntry = onEntry;
     }
 
     @Override
-    public void entryUpdated(EntryEvent<String, Long> event) {
-      onLearned(event);
-    }
-
-    private void onLearned(EntryEvent<String, Long> event) {
-      keepAliveCopy.put(event.getKey(), event.getValue());
-      keepAliveListeners.forEach(listener -> deliverKeepAlive(listener, event.getKey(), event.getValue()));
-    }
-  }
-
-  private final class HealthMapListener
-      implements EntryAddedListener<String, Boolean>, EntryUpdatedListener<String, Boolean> {
-    @Override
-    public void entryAdded(EntryEvent<String, Boolean> event) {
-      onVerdict(event);
+    public void entryAdded(EntryEvent<String, V> event) {
+      onEntry.accept(event.getKey(), event.getValue());
     }
 
     @Override
-    public void entryUpdated(EntryEvent<String, Boolean> event) {
-      onVerdict(event);
-    }
-
-    private void onVerdict(EntryEvent<String, Boolean> event) {
-      healthCopy.put(event.getKey(), event.getValue());
-      healthListeners.forEach(listener -> deliver(listener, event.getKey(), event.getValue()));
+    public void entryUpdated(EntryEvent<String, V> event) {
+      onEntry.accept(event.getKey(), event.getValue());
     }
   }
 

@@ -14,7 +14,9 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>The backend's timeout is taken as the median of the last {@value #WINDOW} such ages, once
  * {@value #MIN_OBSERVATIONS} were seen: one early close (a restart, a request limit) moves a median
- * of several little. Ages below {@code minIdleTimeoutMs} are not taken for a timeout at all. The
+ * of several little. Closes within {@value #BURST_MILLIS} ms of each other count once, with the
+ * longest age: a restart closes every idle connection at once, whatever their ages, and so tells
+ * one thing, not many. Ages below {@code minIdleTimeoutMs} are not taken for a timeout at all. The
  * cluster's value, learned by any node, counts as well: the lower of the two wins. The pools close
  * idle connections at that timeout less the margin of an announced one ({@link KeepAliveHeader}),
  * never above {@code idleTimeoutMs} nor below {@code minIdleTimeoutMs}. An announced timeout still
@@ -27,11 +29,13 @@ import java.util.concurrent.TimeUnit;
 final class KeepAliveLearning {
   static final int MIN_OBSERVATIONS = 3;
   static final int WINDOW = 5;
+  static final long BURST_MILLIS = 100;
 
   private final Duration configured;
   private final KeepAliveLearningConfig config;
   private final long[] recentAges = new long[WINDOW];
   private int observations;
+  private long lastObservedNanos;
   /** The timeout learned here, or -1. */
   private long ownNanos = -1;
   /** The timeout the cluster holds (learned by any node), or -1. */
@@ -46,14 +50,21 @@ final class KeepAliveLearning {
   }
 
   /**
-   * A connection idle for {@code idleAgeNanos} was closed by the backend. Returns the timeout learned
-   * here in milliseconds when it changed and is below the cluster's (for the caller to publish), else -1.
+   * A connection idle for {@code idleAgeNanos} was closed by the backend at {@code nowNanos}. Returns the
+   * timeout learned here in milliseconds when it changed and is below the cluster's (for the caller to
+   * publish), else -1.
    */
-  synchronized long observe(long idleAgeNanos) {
+  synchronized long observe(long nowNanos, long idleAgeNanos) {
     if (!config.enabled() || idleAgeNanos < config.minIdleTimeout().toNanos()) {
       return -1;
     }
-    recentAges[observations++ % WINDOW] = idleAgeNanos;
+    if (observations > 0 && nowNanos - lastObservedNanos < TimeUnit.MILLISECONDS.toNanos(BURST_MILLIS)) {
+      int last = (observations - 1) % WINDOW; // the same burst: one observation, its longest age
+      recentAges[last] = Math.max(recentAges[last], idleAgeNanos);
+    } else {
+      recentAges[observations++ % WINDOW] = idleAgeNanos;
+    }
+    lastObservedNanos = nowNanos;
     if (observations < MIN_OBSERVATIONS) {
       return -1;
     }

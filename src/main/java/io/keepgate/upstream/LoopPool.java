@@ -32,9 +32,9 @@ import java.util.function.Consumer;
  * A request is never starved while idle capacity sits on another loop,
  * and connections do not move while every loop's own connections keep up.
  * Idle connections close after {@code idleTimeout}, ahead of the backend's
- * {@code Keep-Alive: timeout} or the timeout learned from its closes ({@link KeepAliveLearning}), after {@code maxLifetime} (minus up to 10 % jitter) or
- * {@code maxRequestsPerConnection}; every close is counted once, with its reason, when the socket
- * is gone.
+ * {@code Keep-Alive: timeout} or of the timeout learned from its closes ({@link KeepAliveLearning}),
+ * after {@code maxLifetime} (minus up to 10 % jitter) or {@code maxRequestsPerConnection}; every
+ * close is counted once, with its reason, when the socket is gone.
  *
  * <p>Every connect takes a token from the endpoint's {@link ConnectRate} first (when
  * {@code connectRate} is set). A pool refused one is <em>paced</em>: its waiters keep their place
@@ -573,11 +573,12 @@ public final class LoopPool implements LoopTimers.Sweeper, PoolGauges {
     if (!connection.closedByBackend() || connection.keepAliveDeadlineNanos != Long.MAX_VALUE) {
       return;
     }
+    long now = loop.now();
     if (connection.state == PooledConnection.State.IDLE) {
-      endpoint.observeBackendClose(loop.now() - connection.idleSinceNanos, false);
+      endpoint.observeBackendClose(now, now - connection.idleSinceNanos, false);
     } else if (connection instanceof UpstreamConnection http1 && http1.carrier() == http1 && http1.leased()
         && http1.reused() && !http1.responseBytesArrived()) {
-      endpoint.observeBackendClose(connection.idleAgeAtLeaseNanos, true);
+      endpoint.observeBackendClose(now, connection.idleAgeAtLeaseNanos, true);
     }
   }
 

@@ -155,13 +155,14 @@ public final class UpstreamEndpoint {
   }
 
   /**
-   * The backend closed a connection that had been idle for {@code idleAgeNanos}: idle in the pool, or
-   * just reused ({@code onReuse}, the keep-alive race). A new lower estimate goes to the cluster.
+   * The backend closed, at {@code nowNanos}, a connection that had been idle for {@code idleAgeNanos}:
+   * idle in the pool, or just reused ({@code onReuse}, the keep-alive race). A new lower estimate goes
+   * to the cluster.
    */
-  void observeBackendClose(long idleAgeNanos, boolean onReuse) {
+  void observeBackendClose(long nowNanos, long idleAgeNanos, boolean onReuse) {
     stats.countBackendClose(onReuse);
     long before = keepAlive.idleTimeoutNanos();
-    long publish = keepAlive.observe(idleAgeNanos);
+    long publish = keepAlive.observe(nowNanos, idleAgeNanos);
     if (publish >= 0) {
       cluster.publishKeepAliveTimeout(config.name(), address.toString(), publish);
     }

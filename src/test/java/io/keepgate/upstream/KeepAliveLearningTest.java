@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 
 import io.keepgate.upstream.PoolFixture.Recorder;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
@@ -75,6 +77,28 @@ class KeepAliveLearningTest {
     assertEquals(4, f.endpoint.stats().idleClosesByBackend(), "all four counted");
     assertEquals(10_000, f.endpoint.stats().backendKeepAliveTimeoutMillis(), "the median of 1.5, 10 and 10 s");
     assertEquals(9.0, f.endpoint.stats().idleTimeoutSeconds(), 1e-9, "10 s less the 1 s margin");
+  }
+
+  @Test
+  void aRestartThatClosesEveryIdleConnectionAtOnceCountsOnce() throws Exception {
+    PoolFixture f = new PoolFixture("{\"idleTimeoutMs\":30000}");
+    List<UpstreamConnection> idle = new ArrayList<>();
+    for (int i = 0; i < 5; i++) {
+      Recorder waiter = new Recorder();
+      f.pool().acquire(waiter); // five requests at once: five connections
+      idle.add(f.completeConnect());
+    }
+    for (int i = 0; i < 5; i++) { // released in turn: idle 25, 20, 15, 8 and 2 s when the restart comes
+      f.pool().recycle(idle.get(i), -1);
+      f.advance(Duration.ofSeconds(new long[] {5, 5, 7, 6, 2}[i]));
+    }
+    idle.forEach(connection -> connection.channel().close()); // the backend restarts
+    assertEquals(5, f.endpoint.stats().idleClosesByBackend(), "every close counted");
+    assertEquals(-1, f.endpoint.stats().backendKeepAliveTimeoutMillis(), "but one observation, not five");
+
+    backendClosesIdle(f, Duration.ofSeconds(10));
+    backendClosesIdle(f, Duration.ofSeconds(10));
+    assertEquals(10_000, f.endpoint.stats().backendKeepAliveTimeoutMillis(), "the median of 25 (the burst), 10 and 10 s");
   }
 
   @Test
