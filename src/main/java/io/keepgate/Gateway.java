@@ -159,11 +159,8 @@ public final class Gateway {
     cluster.onKeepAliveTimeout((upstream, endpoint, millis) ->
         runtime.get().upstreams().adoptKeepAliveTimeout(upstream, endpoint, millis));
     cluster.publishPoolsPeriodically(this::poolSnapshot);
-    vertx.setPeriodic(1000, id -> { // on an event loop: local reads only, the cluster's snapshots included
-      Upstreams running = runtime.get().upstreams();
-      running.rebalanceRetryBudgets(cluster);
-      metrics.retryBudgets(running.all());
-    });
+    // on an event loop: local reads only, the cluster's snapshots included
+    vertx.setPeriodic(1000, id -> runtime.get().upstreams().rebalanceRetryBudgets(cluster));
 
     accessLog = new AccessLog(config.accessLog().enabled());
     metrics.bindAccessLog(accessLog);

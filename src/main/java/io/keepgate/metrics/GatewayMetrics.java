@@ -23,7 +23,6 @@ import io.vertx.core.json.JsonObject;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -161,7 +160,7 @@ public final class GatewayMetrics {
     Counter.builder(HTTP2_GOAWAYS).tag("error", error).register(registry).increment();
   }
 
-  /** The upstreams of the running config: ready and draining endpoints of each, read live. */
+  /** The upstreams of the running config: ready and draining endpoints of each, and its retry budget part, read live. */
   public void upstreams(java.util.Collection<Upstream> upstreams) {
     List<MultiGauge.Row<?>> rows = new ArrayList<>();
     for (Upstream upstream : upstreams) {
@@ -171,6 +170,11 @@ public final class GatewayMetrics {
           u -> u.drainingEndpoints().size()));
     }
     upstreamEndpoints.register(rows, true);
+    // each upstream's part of its retry budget on this node, where one is on
+    retryBudgets.register(upstreams.stream().filter(upstream -> upstream.retryBudget().enabled())
+        .map(upstream -> MultiGauge.Row.of(Tags.of(TAG_UPSTREAM, upstream.name()), upstream.retryBudget(),
+            RetryBudget::allowancePerSecond))
+        .toList(), true);
   }
 
   /**
@@ -262,14 +266,6 @@ public final class GatewayMetrics {
           .tags(tags).tag(TAG_REASON, reason.label()).register(registry));
     }
     return new Endpoint(stats, meters);
-  }
-
-  /** Each upstream's part of its retry budget on this node, where one is on; rows follow the running config. */
-  public void retryBudgets(Collection<Upstream> upstreams) {
-    retryBudgets.register(upstreams.stream().filter(upstream -> upstream.retryBudget().enabled())
-        .map(upstream -> MultiGauge.Row.of(Tags.of(TAG_UPSTREAM, upstream.name()), upstream.retryBudget(),
-            RetryBudget::allowancePerSecond))
-        .toList(), true);
   }
 
   /** The counters of one (upstream, endpoint) and the meters that publish them. */

@@ -164,6 +164,7 @@ final class Exchange implements LoopPool.Waiter, UpstreamConnection.Listener, Ti
       client.suspend(ClientConnection.AWAITING_UPSTREAM); // nothing more of the body until a connection can take it
       client.bodyStarted(bodyStallLimit());
     }
+    route.upstream().retryBudget().countRequest(); // what the retry budget is a percentage of
     acquire();
   }
 

@@ -2,23 +2,26 @@ package io.keepgate.upstream;
 
 import io.keepgate.config.RetryBudgetConfig;
 import io.keepgate.internal.Ticker;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
  * This node's part of an upstream's cluster-wide retry budget ({@code upstreams[].retryBudget}): a
  * token bucket each retry draws from, refilled at this node's allowance per second. About once a
- * second {@link #rebalance} sets the allowance from the requests this node sent since the last
- * rebalance and the request rate the other members published: the cluster allows {@code percent}
+ * second {@link #rebalance} sets the allowance from the requests this node routed to the upstream
+ * since the last rebalance ({@link #countRequest}, first tries only) and the request rate the other members published: the cluster allows {@code percent}
  * of its request rate plus {@code minPerSecond}, and each node spends the part of it proportional
  * to its own rate (an equal part while no member has traffic), so N replicas retry no more than one
  * gateway would. The other members' rates come from their pool snapshots, which the cluster keeps
  * locally: nothing here calls the cluster.
  *
- * <p>Threading: {@link #tryRetry} is called from every event loop, only when a request failed;
- * {@link #rebalance} from one timer; both synchronized.
+ * <p>Threading: {@link #countRequest} is called from every event loop, once per request, and adds
+ * to a {@link LongAdder} (nothing at all with the budget off); {@link #tryRetry} is called only when
+ * a request failed, {@link #rebalance} from one timer; both synchronized.
  */
 public final class RetryBudget {
   private final RetryBudgetConfig config;
   private final Ticker ticker;
+  private final LongAdder requests = new LongAdder();
   private double allowancePerSecond;
   private double tokens;
   private long refilledAtNanos;
@@ -51,13 +54,18 @@ public final class RetryBudget {
     return true;
   }
 
-  /**
-   * Sets this node's allowance from {@code requestsSent} (this node's requests to the upstream so far,
-   * retries excluded) and the request rate of the other members.
-   */
-  synchronized void rebalance(long requestsSent, double elsewhereRate, int members) {
+  /** A request was routed to the upstream (its first try; retries are not requests of their own). */
+  public void countRequest() {
+    if (config.enabled()) {
+      requests.increment();
+    }
+  }
+
+  /** Sets this node's allowance from the requests it routed since the last call and the request rate of the other members. */
+  synchronized void rebalance(double elsewhereRate, int members) {
     long now = ticker.nanoTime();
-    if (lastRequests >= 0 && now > lastRebalanceNanos && requestsSent >= lastRequests) {
+    long requestsSent = requests.sum();
+    if (lastRequests >= 0 && now > lastRebalanceNanos) {
       requestRate = (requestsSent - lastRequests) * 1e9 / (now - lastRebalanceNanos);
     }
     lastRequests = requestsSent;

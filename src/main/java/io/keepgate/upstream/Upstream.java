@@ -165,15 +165,6 @@ public final class Upstream {
     return retryBudget;
   }
 
-  /** Sets this node's part of the retry budget from its own traffic and the other members' request rate. */
-  void rebalanceRetryBudget(double elsewhereRate, int members) {
-    long sent = 0;
-    for (UpstreamEndpoint endpoint : endpoints) {
-      sent += endpoint.stats().requests() - endpoint.stats().retries(); // first tries only
-    }
-    retryBudget.rebalance(sent, elsewhereRate, members);
-  }
-
   /** Connections this node holds to the upstream, counted against its share. */
   public int budgetUsed() {
     return budget.taken();

@@ -184,7 +184,7 @@ public final class Upstreams {
   public void rebalanceRetryBudgets(ClusterState cluster) {
     for (Upstream upstream : byName.values()) {
       if (upstream.retryBudget().enabled()) {
-        upstream.rebalanceRetryBudget(cluster.requestRateElsewhere(upstream.name()), cluster.memberCount());
+        upstream.retryBudget().rebalance(cluster.requestRateElsewhere(upstream.name()), cluster.memberCount());
       }
     }
   }

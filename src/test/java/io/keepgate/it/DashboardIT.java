@@ -79,6 +79,11 @@ class DashboardIT {
         if (!screenshot.isEmpty()) {
           Files.write(Path.of(screenshot), png);
         }
+
+        steady.close(); // now no endpoint takes the request a failed connect would move: a 502
+        requests(gateway, 1);
+        Await.until("the 502 shows in the route's 5xx", WAIT,
+            () -> number(page, "[data-route=\"all\"] [data-field=errors]") >= 1);
       }
     }
   }

@@ -19,6 +19,13 @@ class RetryBudgetTest {
     now += (long) (seconds * TimeUnit.SECONDS.toNanos(1));
   }
 
+  /** {@code count} requests routed to the upstream. */
+  private static void requests(RetryBudget budget, int count) {
+    for (int i = 0; i < count; i++) {
+      budget.countRequest();
+    }
+  }
+
   /** Retries granted while trying {@code wanted} times. */
   private static int retries(RetryBudget budget, int wanted) {
     int granted = 0;
@@ -32,9 +39,10 @@ class RetryBudgetTest {
   void aLoneNodeMayRetryPercentOfItsRequestsPlusTheFloor() {
     RetryBudget budget = budget(10, 5, 1);
     assertEquals(5.0, budget.allowancePerSecond(), "before any traffic: the floor");
-    budget.rebalance(0, 0, 1);
+    budget.rebalance(0, 1);
     advanceSeconds(1);
-    budget.rebalance(200, 0, 1); // 200 requests/s
+    requests(budget, 200);
+    budget.rebalance(0, 1); // 200 requests/s
     assertEquals(200.0, budget.requestRate(), 1e-9);
     assertEquals(25.0, budget.allowancePerSecond(), 1e-9, "10 % of 200 plus 5");
     assertEquals(5, retries(budget, 100), "what was in the bucket before: the floor's 5");
@@ -48,11 +56,13 @@ class RetryBudgetTest {
   void twoNodesShareOneBudgetInProportionToTheirTraffic() {
     RetryBudget a = budget(1, 20, 2);
     RetryBudget b = budget(1, 20, 2);
-    a.rebalance(0, 0, 2);
-    b.rebalance(0, 0, 2);
+    a.rebalance(0, 2);
+    b.rebalance(0, 2);
     advanceSeconds(1);
-    a.rebalance(300, 100, 2); // A sends 300/s, B 100/s
-    b.rebalance(100, 300, 2);
+    requests(a, 300); // A sends 300/s, B 100/s
+    requests(b, 100);
+    a.rebalance(100, 2);
+    b.rebalance(300, 2);
     assertEquals(3 + 20 * 0.75, a.allowancePerSecond(), 1e-9);
     assertEquals(1 + 20 * 0.25, b.allowancePerSecond(), 1e-9);
     assertEquals(24.0, a.allowancePerSecond() + b.allowancePerSecond(), 1e-9,
@@ -68,9 +78,9 @@ class RetryBudgetTest {
   @Test
   void withNoTrafficAnywhereTheFloorIsSplitEvenly() {
     RetryBudget budget = budget(20, 9, 3);
-    budget.rebalance(0, 0, 3);
+    budget.rebalance(0, 3);
     advanceSeconds(1);
-    budget.rebalance(0, 0, 3);
+    budget.rebalance(0, 3);
     assertEquals(3.0, budget.allowancePerSecond(), 1e-9);
   }
 
